@@ -1,0 +1,42 @@
+//! The domain's error type: named cases that the HTTP layer maps to statuses in one place.
+
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
+    #[error("authentication required")]
+    Unauthenticated,
+    #[error("invalid login or password")]
+    BadCredentials,
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("not allowed: {0}")]
+    Forbidden(&'static str),
+    #[error("{field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+    #[error("message is longer than {max} characters")]
+    MessageTooLong { max: usize },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("storage is unavailable")]
+    Unavailable(String),
+}
+
+impl DomainError {
+    pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+        DomainError::Invalid {
+            field,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl From<StoreError> for DomainError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(what) => DomainError::NotFound(what),
+            StoreError::Conflict(what) => DomainError::Conflict(what),
+            StoreError::Unavailable(why) => DomainError::Unavailable(why),
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! Concord's domain: validation, authorisation, services and the store interface.
+//!
+//! Invariant: nothing here knows HTTP, JSON framing or SQL. Handlers call [`service::Services`];
+//! services decide with [`authz`] and persist through [`store::Store`].
+
+pub mod authz;
+pub mod clock;
+pub mod credentials;
+pub mod error;
+pub mod mentions;
+pub mod service;
+pub mod store;
+pub mod validate;
+
+pub use authz::Actor;
+pub use clock::{Clock, SystemClock};
+pub use error::DomainError;
+pub use service::{Limits, PresenceView, Services};
+pub use store::{Audience, CommittedBatch, CommittedEvent, Store, StoreError};

@@ -1,0 +1,165 @@
+//! Accounts and sessions: creating users, logging in and out, authenticating tokens.
+
+use super::Services;
+use crate::authz::{Actor, OrgAction, authorize_org};
+use crate::credentials;
+use crate::error::DomainError;
+use crate::store::{NewSession, NewUser};
+use crate::validate;
+use concord_proto::{CreateUserRequest, LoginResponse, User, UserId};
+use jiff::SignedDuration;
+
+/// Sessions are touched at most this often, so authenticating is usually a read only.
+const TOUCH_EVERY: SignedDuration = SignedDuration::from_secs(60);
+
+impl Services {
+    /// Creates a user. `actor` is `None` for the CLI, which runs with the operator's authority.
+    pub async fn create_user(
+        &self,
+        actor: Option<&Actor>,
+        req: CreateUserRequest,
+    ) -> Result<User, DomainError> {
+        if let Some(actor) = actor {
+            authorize_org(actor, OrgAction::CreateUser)?;
+        }
+        let username = validate::username(&req.username)?;
+        let email = req.email.as_deref().map(validate::email).transpose()?;
+        validate::password(&req.password)?;
+        let display_name = match req.display_name.as_deref() {
+            Some(d) => validate::label("display_name", d, 64)?,
+            None => username.clone(),
+        };
+        let password = req.password;
+        let password_hash =
+            tokio::task::spawn_blocking(move || credentials::hash_password(&password))
+                .await
+                .map_err(|e| DomainError::Unavailable(e.to_string()))?
+                .map_err(DomainError::Unavailable)?;
+        let user = self
+            .store
+            .create_user(NewUser {
+                username,
+                email,
+                display_name,
+                password_hash,
+                is_admin: req.is_admin,
+                created_at: self.clock.now(),
+            })
+            .await?;
+        Ok(user)
+    }
+
+    /// Checks the password (Argon2id, on a blocking thread) and opens a session.
+    pub async fn login(&self, login: &str, password: &str) -> Result<LoginResponse, DomainError> {
+        if login.len() > 254 || password.len() > 1024 {
+            return Err(DomainError::BadCredentials);
+        }
+        let record = self.store.user_by_login(login.trim()).await?;
+        let stored = record.as_ref().map(|r| r.password_hash.clone());
+        let password = password.to_string();
+        let ok = tokio::task::spawn_blocking(move || {
+            credentials::verify_password(
+                &password,
+                stored.as_deref().unwrap_or(credentials::decoy_hash()),
+            )
+        })
+        .await
+        .map_err(|e| DomainError::Unavailable(e.to_string()))?;
+        let record = match record {
+            Some(r) if ok && r.active => r,
+            _ => return Err(DomainError::BadCredentials),
+        };
+        let token = credentials::new_token();
+        let now = self.clock.now();
+        let expires_at = now.checked_add(self.limits.session_lifetime).unwrap_or(now);
+        self.store
+            .create_session(NewSession {
+                token_hash: credentials::token_hash(&token),
+                user_id: record.user.id,
+                created_at: now,
+                expires_at,
+            })
+            .await?;
+        Ok(LoginResponse {
+            token,
+            user: record.user,
+            expires_at,
+        })
+    }
+
+    /// Ends the session the actor authenticated with.
+    pub async fn logout(&self, actor: &Actor) -> Result<(), DomainError> {
+        if let Some(hash) = &actor.session {
+            self.store.delete_session(hash).await?;
+        }
+        Ok(())
+    }
+
+    /// Resolves a bearer token to an actor, enforcing idle and absolute expiry.
+    pub async fn authenticate(&self, token: &str) -> Result<Actor, DomainError> {
+        if token.is_empty() || token.len() > 256 {
+            return Err(DomainError::Unauthenticated);
+        }
+        let hash = credentials::token_hash(token);
+        let session = self
+            .store
+            .session(&hash)
+            .await?
+            .ok_or(DomainError::Unauthenticated)?;
+        let now = self.clock.now();
+        let idle_deadline = session
+            .last_seen_at
+            .checked_add(self.limits.session_idle_timeout)
+            .unwrap_or(now);
+        if now >= session.expires_at || now >= idle_deadline {
+            self.store.delete_session(&hash).await?;
+            return Err(DomainError::Unauthenticated);
+        }
+        let user = self
+            .store
+            .user(session.user_id)
+            .await?
+            .ok_or(DomainError::Unauthenticated)?;
+        if now.duration_since(session.last_seen_at) >= TOUCH_EVERY {
+            self.store.touch_session(&hash, now).await?;
+        }
+        Ok(Actor {
+            user_id: user.id,
+            is_admin: user.is_admin,
+            session: Some(hash),
+        })
+    }
+
+    pub async fn user(&self, actor: &Actor, id: UserId) -> Result<User, DomainError> {
+        authorize_org(actor, OrgAction::ListUsers)?;
+        self.store
+            .user(id)
+            .await?
+            .ok_or(DomainError::NotFound("user"))
+    }
+
+    pub async fn list_users(
+        &self,
+        actor: &Actor,
+        after: Option<i64>,
+        limit: Option<i64>,
+    ) -> Result<Vec<User>, DomainError> {
+        authorize_org(actor, OrgAction::ListUsers)?;
+        let limit = self.page_limit(limit)?;
+        Ok(self
+            .store
+            .list_users(validate::non_negative("after", after.unwrap_or(0))?, limit)
+            .await?)
+    }
+
+    pub(crate) fn page_limit(&self, limit: Option<i64>) -> Result<i64, DomainError> {
+        match limit {
+            None => Ok(50),
+            Some(l) if (1..=self.limits.history_page_max).contains(&l) => Ok(l),
+            Some(_) => Err(DomainError::invalid(
+                "limit",
+                format!("must be between 1 and {}", self.limits.history_page_max),
+            )),
+        }
+    }
+}

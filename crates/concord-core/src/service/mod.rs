@@ -1,0 +1,95 @@
+//! Services: the domain operations behind every entry point. Each takes the [`Actor`], checks
+//! input, asks [`crate::authz`] and calls the store.
+
+mod accounts;
+mod channels;
+mod messages;
+
+use crate::authz::{Actor, ChannelAction, authorize_channel};
+use crate::clock::Clock;
+use crate::error::DomainError;
+use crate::store::{Membership, Store};
+use concord_proto::{Channel, ChannelId, UserId};
+use jiff::SignedDuration;
+use std::sync::Arc;
+
+pub use messages::SendInput;
+
+/// Whether a user has a live connection; the gateway implements it.
+pub trait PresenceView: Send + Sync + 'static {
+    fn is_online(&self, user: UserId) -> bool;
+}
+
+/// For contexts without a gateway (CLI, tests): nobody is online.
+pub struct NobodyOnline;
+
+impl PresenceView for NobodyOnline {
+    fn is_online(&self, _: UserId) -> bool {
+        false
+    }
+}
+
+/// Domain limits, from configuration.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub max_message_chars: usize,
+    pub history_page_max: i64,
+    pub session_idle_timeout: SignedDuration,
+    pub session_lifetime: SignedDuration,
+    pub max_group_dm_members: usize,
+    pub max_invite_batch: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_message_chars: 16_000,
+            history_page_max: 200,
+            session_idle_timeout: SignedDuration::from_hours(24 * 7),
+            session_lifetime: SignedDuration::from_hours(24 * 30),
+            max_group_dm_members: 8,
+            max_invite_batch: 100,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Services {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub presence: Arc<dyn PresenceView>,
+    pub limits: Limits,
+}
+
+impl Services {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        presence: Arc<dyn PresenceView>,
+        limits: Limits,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            presence,
+            limits,
+        }
+    }
+
+    /// Loads a channel and the actor's membership and authorises `action` on it.
+    async fn channel_for(
+        &self,
+        actor: &Actor,
+        id: ChannelId,
+        action: ChannelAction,
+    ) -> Result<(Channel, Option<Membership>), DomainError> {
+        let channel = self
+            .store
+            .channel(id)
+            .await?
+            .ok_or(DomainError::NotFound("channel"))?;
+        let membership = self.store.membership(id, actor.user_id).await?;
+        authorize_channel(actor, action, &channel, membership.as_ref())?;
+        Ok((channel, membership))
+    }
+}

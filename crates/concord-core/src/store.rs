@@ -1,0 +1,283 @@
+//! The store interface: everything Concord persists, behind one trait with SQLite and
+//! PostgreSQL implementations (in `concord-store`).
+//!
+//! Every write appends the events it causes to the durable event log in the same transaction
+//! (an outbox), so followers of the log (WebSocket resume, later webhooks, search, a NATS bus)
+//! never see a change without its event or an event without its change.
+
+use async_trait::async_trait;
+use concord_proto::{
+    Channel, ChannelId, ChannelKind, Member, MemberRole, Message, MessageId, MessageVersion,
+    MyChannel, Position, StoredEvent, User, UserId,
+};
+use jiff::Timestamp;
+use std::sync::Arc;
+use tokio::sync::broadcast;
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Who may see an event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Audience {
+    /// Every user (e.g. a public channel was created).
+    Everyone,
+    /// Current members of the channel.
+    Channel(ChannelId),
+    /// One user's sessions only (e.g. their read position moved).
+    User(UserId),
+    /// Members of the channel and one more user (e.g. the user just removed from it).
+    ChannelAndUser(ChannelId, UserId),
+}
+
+impl Audience {
+    pub fn channel(self) -> Option<ChannelId> {
+        match self {
+            Audience::Channel(c) | Audience::ChannelAndUser(c, _) => Some(c),
+            _ => None,
+        }
+    }
+
+    pub fn user(self) -> Option<UserId> {
+        match self {
+            Audience::User(u) | Audience::ChannelAndUser(_, u) => Some(u),
+            _ => None,
+        }
+    }
+
+    pub fn from_columns(channel: Option<ChannelId>, user: Option<UserId>) -> Self {
+        match (channel, user) {
+            (Some(c), Some(u)) => Audience::ChannelAndUser(c, u),
+            (Some(c), None) => Audience::Channel(c),
+            (None, Some(u)) => Audience::User(u),
+            (None, None) => Audience::Everyone,
+        }
+    }
+}
+
+/// An event that has been committed, with who may see it.
+#[derive(Clone, Debug)]
+pub struct CommittedEvent {
+    pub stored: StoredEvent,
+    pub audience: Audience,
+}
+
+/// The events of one group commit, in log order.
+pub type CommittedBatch = Arc<Vec<CommittedEvent>>;
+
+#[derive(Clone, Debug)]
+pub struct UserRecord {
+    pub user: User,
+    pub password_hash: String,
+    pub active: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewUser {
+    pub username: String,
+    pub email: Option<String>,
+    pub display_name: String,
+    pub password_hash: String,
+    pub is_admin: bool,
+    pub created_at: Timestamp,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewSession {
+    pub token_hash: String,
+    pub user_id: UserId,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+#[derive(Clone, Debug)]
+pub struct SessionRecord {
+    pub user_id: UserId,
+    pub created_at: Timestamp,
+    pub last_seen_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+#[derive(Clone, Debug)]
+pub struct Membership {
+    pub role: MemberRole,
+    pub last_read_seq: i64,
+    pub joined_at: Timestamp,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewChannel {
+    pub kind: ChannelKind,
+    pub name: String,
+    pub topic: String,
+    pub purpose: String,
+    pub created_by: UserId,
+    pub created_at: Timestamp,
+    /// For DMs and group DMs: the sorted member ids, so the same set maps to one channel.
+    pub dm_key: Option<String>,
+    pub members: Vec<(UserId, MemberRole)>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ChannelUpdate {
+    pub name: Option<String>,
+    pub topic: Option<String>,
+    pub purpose: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewMessage {
+    pub channel_id: ChannelId,
+    pub sender_id: UserId,
+    pub text: String,
+    pub client_msg_id: Option<String>,
+    pub thread_root_id: Option<MessageId>,
+    /// Users mentioned by name (or by @here while online), who are members.
+    pub mentions: Vec<UserId>,
+    /// `@channel`: counts as a mention for every member.
+    pub mention_all: bool,
+    pub created_at: Timestamp,
+}
+
+#[derive(Clone, Debug)]
+pub enum SendOutcome {
+    /// A new message, at this log position.
+    Created(Message),
+    /// The sender already sent a message with this `client_msg_id`: the original.
+    Existing(Message),
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    // Users and sessions.
+    async fn create_user(&self, user: NewUser) -> Result<User, StoreError>;
+    async fn user(&self, id: UserId) -> Result<Option<User>, StoreError>;
+    /// By username or email, case-insensitively.
+    async fn user_by_login(&self, login: &str) -> Result<Option<UserRecord>, StoreError>;
+    async fn users_by_usernames(&self, usernames: &[String]) -> Result<Vec<User>, StoreError>;
+    async fn list_users(&self, after: i64, limit: i64) -> Result<Vec<User>, StoreError>;
+    async fn count_users(&self) -> Result<i64, StoreError>;
+    async fn create_session(&self, session: NewSession) -> Result<(), StoreError>;
+    async fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>, StoreError>;
+    async fn touch_session(&self, token_hash: &str, at: Timestamp) -> Result<(), StoreError>;
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
+
+    // Channels and membership.
+    /// Creates the channel with its members; emits `channel.created` and `member.joined`.
+    async fn create_channel(&self, channel: NewChannel) -> Result<Channel, StoreError>;
+    async fn channel(&self, id: ChannelId) -> Result<Option<Channel>, StoreError>;
+    async fn channel_by_dm_key(&self, dm_key: &str) -> Result<Option<Channel>, StoreError>;
+    async fn update_channel(
+        &self,
+        id: ChannelId,
+        update: ChannelUpdate,
+        at: Timestamp,
+    ) -> Result<Channel, StoreError>;
+    async fn membership(
+        &self,
+        channel: ChannelId,
+        user: UserId,
+    ) -> Result<Option<Membership>, StoreError>;
+    /// Adds those not yet members; returns who was added.
+    async fn add_members(
+        &self,
+        channel: ChannelId,
+        users: Vec<UserId>,
+        actor: UserId,
+        at: Timestamp,
+    ) -> Result<Vec<UserId>, StoreError>;
+    /// Returns whether the user was a member.
+    async fn remove_member(
+        &self,
+        channel: ChannelId,
+        user: UserId,
+        actor: UserId,
+        at: Timestamp,
+    ) -> Result<bool, StoreError>;
+    async fn members(&self, channel: ChannelId) -> Result<Vec<Member>, StoreError>;
+    async fn my_channels(&self, user: UserId) -> Result<Vec<MyChannel>, StoreError>;
+    async fn public_channels(&self, after: i64, limit: i64) -> Result<Vec<Channel>, StoreError>;
+
+    // Messages.
+    async fn send_message(&self, message: NewMessage) -> Result<SendOutcome, StoreError>;
+    async fn message(&self, id: MessageId) -> Result<Option<Message>, StoreError>;
+    /// Messages with `lo <= seq <= hi`, ascending.
+    async fn messages_by_seq(
+        &self,
+        channel: ChannelId,
+        lo: i64,
+        hi: i64,
+    ) -> Result<Vec<Message>, StoreError>;
+    /// The first sequence number sent at or after `at`.
+    async fn seq_at_time(
+        &self,
+        channel: ChannelId,
+        at: Timestamp,
+    ) -> Result<Option<i64>, StoreError>;
+    async fn thread_replies(&self, root: MessageId, limit: i64)
+    -> Result<Vec<Message>, StoreError>;
+    /// Keeps the previous text as a version; emits `message.edited`.
+    async fn edit_message(
+        &self,
+        id: MessageId,
+        text: String,
+        at: Timestamp,
+    ) -> Result<Message, StoreError>;
+    /// All versions, oldest first; the last is the current text.
+    async fn message_versions(&self, id: MessageId) -> Result<Vec<MessageVersion>, StoreError>;
+    async fn delete_message(&self, id: MessageId, at: Timestamp) -> Result<(), StoreError>;
+    /// Returns false when the reaction was already there (or, for removal, not there).
+    async fn set_reaction(
+        &self,
+        id: MessageId,
+        user: UserId,
+        emoji: String,
+        present: bool,
+        at: Timestamp,
+    ) -> Result<bool, StoreError>;
+    async fn set_pinned(
+        &self,
+        id: MessageId,
+        user: UserId,
+        pinned: bool,
+        at: Timestamp,
+    ) -> Result<bool, StoreError>;
+    async fn pinned_messages(&self, channel: ChannelId) -> Result<Vec<Message>, StoreError>;
+    async fn mark_read(
+        &self,
+        channel: ChannelId,
+        user: UserId,
+        seq: i64,
+        at: Timestamp,
+    ) -> Result<i64, StoreError>;
+
+    // The event log.
+    /// Events after `after` and at most `upto` that `user` may see now, ascending, at most `limit`.
+    async fn events_for_user(
+        &self,
+        user: UserId,
+        after: Position,
+        upto: Position,
+        limit: i64,
+    ) -> Result<Vec<StoredEvent>, StoreError>;
+    /// Positions at or below this have been pruned: resuming from before it is impossible.
+    async fn pruned_through(&self) -> Result<Position, StoreError>;
+    /// The user's channels and the log position they are exact at, read in one snapshot.
+    async fn membership_snapshot(
+        &self,
+        user: UserId,
+    ) -> Result<(Vec<ChannelId>, Position), StoreError>;
+    /// Deletes events older than `before`; returns how many.
+    async fn prune_events(&self, before: Timestamp) -> Result<u64, StoreError>;
+    /// Committed batches in log order, as they commit.
+    fn subscribe(&self) -> broadcast::Receiver<CommittedBatch>;
+    /// Finishes queued writes and closes connections.
+    async fn close(&self);
+}

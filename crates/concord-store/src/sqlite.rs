@@ -1,0 +1,60 @@
+//! The SQLite backend: WAL, `synchronous = FULL` (an acknowledged write survives power loss),
+//! one writer connection and a pool of readers.
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use std::path::Path;
+use std::time::Duration;
+
+type Db = sqlx::Sqlite;
+type DbConn = sqlx::SqliteConnection;
+type DbPool = sqlx::SqlitePool;
+type DbRow = sqlx::sqlite::SqliteRow;
+const BACKEND: &str = "sqlite";
+
+/// SQLite has one writer at a time and ours is the only one: nothing to lock.
+async fn lock_log_for_append(_conn: &mut DbConn) -> Result<(), sqlx::Error> {
+    Ok(())
+}
+
+/// A read transaction sees one snapshot from its first read on (WAL).
+async fn begin_snapshot(conn: &mut DbConn) -> Result<sqlx::Transaction<'_, Db>, sqlx::Error> {
+    Connection::begin(conn).await
+}
+
+include!("common.rs");
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+
+/// Opens (creating if needed) the database file at `path` and migrates it.
+pub async fn open(path: &Path) -> Result<SqlStore, StoreError> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
+        })?;
+    }
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10))
+        .pragma("cache_size", "-32768")
+        .pragma("temp_store", "memory");
+    let write = SqlitePoolOptions::new()
+        .max_connections(1)
+        .min_connections(1)
+        .connect_with(options.clone())
+        .await
+        .map_err(map_err)?;
+    MIGRATOR
+        .run(&write)
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))?;
+    let read = SqlitePoolOptions::new()
+        .max_connections(8)
+        .connect_with(options.read_only(true))
+        .await
+        .map_err(map_err)?;
+    Ok(SqlStore::start(read, write))
+}
