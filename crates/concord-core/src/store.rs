@@ -170,7 +170,7 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
 
     // Channels and membership.
-    /// Creates the channel with its members; emits `channel.created` and `member.joined`.
+    /// Creates the channel with its members; emits `channel.created`.
     async fn create_channel(&self, channel: NewChannel) -> Result<Channel, StoreError>;
     async fn channel(&self, id: ChannelId) -> Result<Option<Channel>, StoreError>;
     async fn channel_by_dm_key(&self, dm_key: &str) -> Result<Option<Channel>, StoreError>;

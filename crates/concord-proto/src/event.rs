@@ -56,8 +56,12 @@ pub enum Event {
         user_id: UserId,
         last_read_seq: i64,
     },
+    /// A channel was created with these members.
     #[serde(rename = "channel.created")]
-    ChannelCreated { channel: Channel },
+    ChannelCreated {
+        channel: Channel,
+        member_ids: Vec<UserId>,
+    },
     #[serde(rename = "channel.updated")]
     ChannelUpdated { channel: Channel },
     /// `actor_id` differs from `user_id` when someone was invited.

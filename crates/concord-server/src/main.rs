@@ -1,1 +1,203 @@
-fn main() {}
+//! The `concord` command: `serve` (the default) and admin tools.
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use concord_core::service::NobodyOnline;
+use concord_core::{Services, SystemClock};
+use concord_proto::CreateUserRequest;
+use concord_server::{App, Config};
+use std::io::{BufRead, IsTerminal, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(
+    name = "concord",
+    version,
+    about = "Concord: self-hosted enterprise messaging"
+)]
+struct Cli {
+    /// TOML configuration file (see concord.example.toml).
+    #[arg(long, global = true, env = "CONCORD_CONFIG")]
+    config: Option<PathBuf>,
+    /// Data directory (SQLite database, files). Also CONCORD_DATA_DIR.
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// Use PostgreSQL at this URL instead of SQLite. Also CONCORD_DATABASE_URL.
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (the default).
+    Serve {
+        /// Address to listen on, e.g. 127.0.0.1:8080. Also CONCORD_LISTEN.
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
+    /// Administration.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a user; the password is prompted for, or read from stdin with --password-stdin.
+    CreateUser {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Make the user an org admin.
+        #[arg(long)]
+        admin: bool,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let mut config =
+        Config::load(cli.config.as_deref(), std::env::vars()).map_err(anyhow::Error::msg)?;
+    if let Some(dir) = cli.data_dir {
+        config.data_dir = dir;
+    }
+    if let Some(url) = cli.database_url {
+        config.database_url = Some(url);
+    }
+    match cli.command.unwrap_or(Command::Serve { listen: None }) {
+        Command::Serve { listen } => {
+            if let Some(addr) = listen {
+                config.listen = addr;
+            }
+            config.validate().map_err(anyhow::Error::msg)?;
+            init_tracing(&config);
+            serve(config).await
+        }
+        Command::Admin {
+            command:
+                AdminCommand::CreateUser {
+                    username,
+                    email,
+                    display_name,
+                    admin,
+                    password_stdin,
+                },
+        } => {
+            config.validate().map_err(anyhow::Error::msg)?;
+            let password = read_password(password_stdin)?;
+            let store = concord_store::open(&config.store_config())
+                .await
+                .context("opening the store")?;
+            let services = Services::new(
+                store.clone(),
+                Arc::new(SystemClock),
+                Arc::new(NobodyOnline),
+                config.domain_limits(),
+            );
+            let req = CreateUserRequest {
+                username,
+                password,
+                email,
+                display_name,
+                is_admin: admin,
+            };
+            let result = services.create_user(None, req).await;
+            store.close().await;
+            let user = result.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "created user {} (id {}){}",
+                user.username,
+                user.id,
+                if user.is_admin { ", org admin" } else { "" }
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    tracing::info!(?config, "starting");
+    let app = App::build(config).await?;
+    let addr = app.local_addr();
+    if app.services().store.count_users().await? == 0 {
+        let exe = std::env::args().next().unwrap_or_else(|| "concord".into());
+        tracing::warn!("no users yet");
+        println!(
+            "No users yet. Create the first admin with:\n  {exe} admin create-user --username admin --admin\n\
+             (or, from a checkout: cargo run --release -- admin create-user --username admin --admin)"
+        );
+    }
+    println!(
+        "Concord is listening on http://{addr} (API under /api/v1, OpenAPI at /api/v1/openapi.json)"
+    );
+    app.run(shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+fn read_password(from_stdin: bool) -> anyhow::Result<String> {
+    let stdin = std::io::stdin();
+    if !from_stdin && stdin.is_terminal() {
+        let first = rpassword::prompt_password("Password: ")?;
+        let second = rpassword::prompt_password("Again: ")?;
+        if first != second {
+            bail!("the passwords differ");
+        }
+        return Ok(first);
+    }
+    if !from_stdin {
+        eprint!("Password (from standard input): ");
+        std::io::stderr().flush().ok();
+    }
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\r', '\n']).to_string();
+    if password.is_empty() {
+        bail!("no password given on standard input");
+    }
+    Ok(password)
+}
+
+fn init_tracing(config: &Config) {
+    use tracing_subscriber::EnvFilter;
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log.filter));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if config.log.format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}

@@ -372,12 +372,9 @@ async fn op_create_channel(
     for (user, role) in &c.members {
         insert_member(conn, channel.id, *user, *role, c.created_at).await?;
     }
-    append_event(conn, events, channel_audience(&channel), c.created_at, Event::ChannelCreated { channel: channel.clone() })
-        .await?;
-    for (user, _) in &c.members {
-        let event = Event::MemberJoined { channel_id: channel.id, user_id: *user, actor_id: c.created_by };
-        append_event(conn, events, Audience::Channel(channel.id), c.created_at, event).await?;
-    }
+    let member_ids = c.members.iter().map(|(u, _)| *u).collect();
+    let event = Event::ChannelCreated { channel: channel.clone(), member_ids };
+    append_event(conn, events, channel_audience(&channel), c.created_at, event).await?;
     Ok(channel)
 }
 

@@ -180,6 +180,11 @@ impl Services {
         Ok(ThreadPage { root, replies })
     }
 
+    pub async fn message(&self, actor: &Actor, id: MessageId) -> Result<Message, DomainError> {
+        self.message_for(actor, id, ChannelAction::ReadHistory)
+            .await
+    }
+
     pub async fn edit_message(
         &self,
         actor: &Actor,

@@ -1,0 +1,178 @@
+//! Startup as a value: [`App::build`] opens the store, binds the listener and returns the
+//! address; [`App::run`] serves until the shutdown future fires, then closes WebSockets with
+//! a close frame, lets in-flight requests finish and drains the store's writer.
+
+use crate::config::Config;
+use crate::gateway::hub::Hub;
+use crate::ratelimit::Limiters;
+use crate::state::AppState;
+use concord_core::{Clock, Services, Store, SystemClock};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, watch};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot open the store: {0}")]
+    Store(#[from] concord_core::StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("server error: {0}")]
+    Serve(std::io::Error),
+}
+
+pub struct App {
+    listener: TcpListener,
+    router: axum::Router,
+    state: AppState,
+    shutdown: watch::Sender<bool>,
+    store: Arc<dyn Store>,
+}
+
+/// The metrics recorder is process-wide by the `metrics` crate's design; install it once.
+fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new().build_recorder();
+            let handle = recorder.handle();
+            if metrics::set_global_recorder(recorder).is_err() {
+                tracing::warn!("a metrics recorder was already installed; /metrics will be empty");
+            }
+            handle
+        })
+        .clone()
+}
+
+impl App {
+    pub async fn build(config: Config) -> Result<Self, StartupError> {
+        Self::build_with(config, Arc::new(SystemClock)).await
+    }
+
+    /// As [`App::build`], with a given clock (tests move time to check expiry).
+    pub async fn build_with(config: Config, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
+        let store = concord_store::open(&config.store_config()).await?;
+        Self::build_on(config, store, clock).await
+    }
+
+    /// As [`App::build`], on an already opened store.
+    pub async fn build_on(
+        config: Config,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StartupError> {
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| StartupError::Bind {
+                    addr: config.listen,
+                    source,
+                })?;
+        let hub = Hub::start(store.subscribe());
+        let services = Services::new(
+            store.clone(),
+            clock,
+            Arc::new(hub.clone()),
+            config.domain_limits(),
+        );
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let state = AppState {
+            services,
+            hub,
+            limiters: Arc::new(Limiters::new(&config.rate_limits)),
+            connections: Arc::new(Semaphore::new(config.limits.max_ws_connections)),
+            shutdown: shutdown_rx,
+            metrics: metrics_handle(),
+            config: Arc::new(config),
+        };
+        let (router, _) = crate::routes::build(state.clone());
+        Ok(Self {
+            listener,
+            router,
+            state,
+            shutdown,
+            store,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or(self.state.config.listen)
+    }
+
+    pub fn services(&self) -> &Services {
+        &self.state.services
+    }
+
+    /// Serves until `shutdown` completes, then shuts down gracefully.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartupError> {
+        let App {
+            listener,
+            router,
+            state,
+            shutdown: shutdown_tx,
+            store,
+        } = self;
+        let maintenance = tokio::spawn(maintain(state.clone()));
+        let signal_tx = shutdown_tx.clone();
+        let serve = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down: closing connections");
+            let _ = signal_tx.send(true);
+        });
+        let served = serve.await;
+        let _ = shutdown_tx.send(true);
+        // WebSockets hold a permit each; all permits back means all have sent their close frame.
+        let all = u32::try_from(state.config.limits.max_ws_connections).unwrap_or(u32::MAX);
+        if tokio::time::timeout(Duration::from_secs(10), state.connections.acquire_many(all))
+            .await
+            .is_err()
+        {
+            tracing::warn!("some WebSocket connections did not close within 10 s");
+        }
+        maintenance.abort();
+        store.close().await;
+        tracing::info!("stopped");
+        served.map_err(StartupError::Serve)
+    }
+}
+
+/// Periodic upkeep: prune the event log past its retention, forget idle rate-limit keys.
+async fn maintain(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    let mut minutes = 0u64;
+    loop {
+        tick.tick().await;
+        state.limiters.prune();
+        if minutes % 60 == 0 {
+            let keep = jiff::SignedDuration::from_hours(state.config.events.retention_hours as i64);
+            let before = state
+                .services
+                .clock
+                .now()
+                .checked_sub(keep)
+                .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+            match state.services.store.prune_events(before).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(pruned = n, "pruned the event log"),
+                Err(e) => tracing::warn!(error = %e, "event log pruning failed"),
+            }
+        }
+        minutes += 1;
+    }
+}

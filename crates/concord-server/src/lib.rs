@@ -1,0 +1,16 @@
+//! The Concord server: HTTP API, WebSocket gateway, configuration and startup.
+//!
+//! Boundary: the only crate that knows HTTP and JSON framing. It turns requests into calls on
+//! [`concord_core::Services`] and domain errors into responses (in [`error`]).
+
+pub mod app;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod gateway;
+pub mod ratelimit;
+pub mod routes;
+pub mod state;
+
+pub use app::{App, StartupError};
+pub use config::Config;

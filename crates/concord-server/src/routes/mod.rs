@@ -1,0 +1,146 @@
+//! The HTTP router: every endpoint, its OpenAPI description, and the layers around them.
+//!
+//! Handlers are thin: parse (extractors), call a service with the actor, shape the response.
+
+mod auth;
+mod channels;
+mod messages;
+mod meta;
+mod users;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+use std::time::Instant;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Concord API",
+        description = "REST and WebSocket API of Concord, the self-hosted enterprise messenger. \
+            Authenticate with `POST /api/v1/auth/login`, then send `Authorization: Bearer <token>`. \
+            Errors are `{\"error\": {\"code\", \"message\"}}`.",
+        license(name = "Apache-2.0")
+    ),
+    modifiers(&BearerAuth),
+    components(schemas(
+        concord_proto::ServerFrame,
+        concord_proto::ClientFrame,
+        concord_proto::Event,
+        concord_proto::StoredEvent,
+        concord_proto::ErrorBody
+    )),
+    tags(
+        (name = "auth", description = "Sessions"),
+        (name = "users", description = "People"),
+        (name = "channels", description = "Channels, DMs and membership"),
+        (name = "messages", description = "Messages, threads, reactions, pins, read state"),
+        (name = "realtime", description = "The WebSocket event stream"),
+        (name = "operations", description = "Health, readiness, metrics, this document")
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+/// Builds the application router and its OpenAPI document.
+pub fn build(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
+    let api = OpenApiRouter::new()
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(users::me))
+        .routes(routes!(users::list_users, users::create_user))
+        .routes(routes!(users::get_user))
+        .routes(routes!(channels::my_channels, channels::create_channel))
+        .routes(routes!(channels::browse_channels))
+        .routes(routes!(channels::get_channel, channels::update_channel))
+        .routes(routes!(channels::join_channel))
+        .routes(routes!(channels::leave_channel))
+        .routes(routes!(channels::list_members, channels::invite_members))
+        .routes(routes!(channels::remove_member))
+        .routes(routes!(channels::open_dm))
+        .routes(routes!(messages::history, messages::send_message))
+        .routes(routes!(messages::pinned))
+        .routes(routes!(messages::mark_read))
+        .routes(routes!(messages::typing))
+        .routes(routes!(
+            messages::get_message,
+            messages::edit_message,
+            messages::delete_message
+        ))
+        .routes(routes!(messages::versions))
+        .routes(routes!(messages::thread))
+        .routes(routes!(messages::add_reaction, messages::remove_reaction))
+        .routes(routes!(messages::pin, messages::unpin))
+        .routes(routes!(crate::gateway::ws_handler))
+        .routes(routes!(meta::openapi_json));
+    let (router, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .nest("/api/v1", api)
+        .routes(routes!(meta::healthz))
+        .routes(routes!(meta::readyz))
+        .routes(routes!(meta::metrics))
+        .split_for_parts();
+    openapi.info.version = env!("CARGO_PKG_VERSION").to_string();
+    let doc = Arc::new(openapi.clone());
+    let max_body = state.config.limits.max_body_bytes;
+    let router = router
+        .layer(axum::Extension(doc))
+        .fallback(|| async { ApiError::not_found_route() })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this endpoint does not accept that method",
+            )
+        })
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::from_fn(record_metrics))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the server hit a bug; it has been logged",
+            )
+            .into_response()
+        }))
+        .with_state(state);
+    (router, openapi)
+}
+
+/// Request counts and latencies by route (the matched pattern, not the raw path).
+async fn record_metrics(req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".into());
+    let method = req.method().to_string();
+    let response = next.run(req).await;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!("concord_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status)
+        .increment(1);
+    metrics::histogram!("concord_http_request_duration_seconds", "method" => method, "route" => route)
+        .record(started.elapsed().as_secs_f64());
+    response
+}
