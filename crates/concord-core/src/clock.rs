@@ -1,4 +1,5 @@
-//! Time as a dependency, so tests can control it.
+//! Time as a dependency, so tests can control it. Concord keeps time to the millisecond:
+//! clocks return whole milliseconds, so what a client is told equals what is stored.
 
 use jiff::Timestamp;
 use std::sync::Mutex;
@@ -13,7 +14,7 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> Timestamp {
-        Timestamp::now()
+        to_millis(Timestamp::now())
     }
 }
 
@@ -34,6 +35,11 @@ impl ManualClock {
 
 impl Clock for ManualClock {
     fn now(&self) -> Timestamp {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+        to_millis(*self.0.lock().unwrap_or_else(|e| e.into_inner()))
     }
+}
+
+/// Drops precision below a millisecond.
+pub fn to_millis(t: Timestamp) -> Timestamp {
+    Timestamp::from_millisecond(t.as_millisecond()).unwrap_or(t)
 }

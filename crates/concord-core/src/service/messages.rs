@@ -135,12 +135,10 @@ impl Services {
         } else if let Some(s) = q.around {
             around(validate::non_negative("around", s)?)
         } else if let Some(at) = q.at {
-            let s = self
-                .store
-                .seq_at_time(channel_id, at)
-                .await?
-                .unwrap_or(last + 1);
-            around(s)
+            match self.store.seq_at_time(channel_id, at).await? {
+                Some(s) => around(s),
+                None => ((last - limit + 1).max(1), last),
+            }
         } else {
             ((last - limit + 1).max(1), last)
         };

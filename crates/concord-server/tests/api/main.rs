@@ -1,0 +1,14 @@
+//! Integration tests of the Concord server: each spawns the real server on a random port
+//! with a fresh data dir and talks to it over HTTP and WebSocket.
+
+mod support;
+
+mod accounts;
+mod authz;
+mod bad_input;
+mod channels;
+mod messages;
+mod openapi;
+#[cfg(postgres_tests)]
+mod postgres;
+mod realtime;
