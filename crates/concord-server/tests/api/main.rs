@@ -7,6 +7,7 @@ mod accounts;
 mod authz;
 mod bad_input;
 mod channels;
+mod cli;
 mod messages;
 mod openapi;
 #[cfg(postgres_tests)]

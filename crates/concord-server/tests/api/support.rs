@@ -33,6 +33,8 @@ pub struct TestApp {
     pub services: Services,
     pub config: Config,
     pub clock: Option<Arc<ManualClock>>,
+    /// The PostgreSQL schema this app's tables live in (PostgreSQL runs only).
+    schema: Option<String>,
     data_dir: Arc<tempfile::TempDir>,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
@@ -47,7 +49,10 @@ pub struct TestUser {
 
 fn init_logs() {
     if std::env::var_os("TEST_LOG").is_some() {
-        let _ = tracing_subscriber::fmt().with_env_filter("info,concord=debug").with_test_writer().try_init();
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("info,concord=debug")
+            .with_test_writer()
+            .try_init();
     }
 }
 
@@ -77,12 +82,17 @@ pub async fn spawn_app_with_manual_clock() -> TestApp {
     spawn_app_with(Backend::Sqlite, |_| {}, Some(clock)).await
 }
 
-pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config), clock: Option<Arc<ManualClock>>) -> TestApp {
+pub async fn spawn_app_with(
+    backend: Backend,
+    tweak: impl FnOnce(&mut Config),
+    clock: Option<Arc<ManualClock>>,
+) -> TestApp {
     init_logs();
     let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
     let mut config = test_config(dir.path());
     if let Backend::Postgres = backend {
-        config.database_url = Some(std::env::var("CONCORD_TEST_POSTGRES_URL").expect("CONCORD_TEST_POSTGRES_URL"));
+        config.database_url =
+            Some(std::env::var("CONCORD_TEST_POSTGRES_URL").expect("CONCORD_TEST_POSTGRES_URL"));
     }
     tweak(&mut config);
     start(config, dir, clock, fresh_schema(&backend)).await
@@ -95,19 +105,37 @@ fn fresh_schema(backend: &Backend) -> Option<String> {
     }
 }
 
-async fn start(config: Config, dir: Arc<tempfile::TempDir>, clock: Option<Arc<ManualClock>>, schema: Option<String>) -> TestApp {
-    let store_config = match (config.store_config(), schema) {
-        (concord_store::StoreConfig::Postgres { url, max_connections, .. }, Some(schema)) => {
-            concord_store::StoreConfig::Postgres { url, schema: Some(schema), max_connections }
-        }
+async fn start(
+    config: Config,
+    dir: Arc<tempfile::TempDir>,
+    clock: Option<Arc<ManualClock>>,
+    schema: Option<String>,
+) -> TestApp {
+    let store_config = match (config.store_config(), schema.clone()) {
+        (
+            concord_store::StoreConfig::Postgres {
+                url,
+                max_connections,
+                ..
+            },
+            Some(schema),
+        ) => concord_store::StoreConfig::Postgres {
+            url,
+            schema: Some(schema),
+            max_connections,
+        },
         (other, _) => other,
     };
-    let store = concord_store::open(&store_config).await.expect("open store");
+    let store = concord_store::open(&store_config)
+        .await
+        .expect("open store");
     let dyn_clock: Arc<dyn Clock> = match &clock {
         Some(c) => c.clone(),
         None => Arc::new(SystemClock),
     };
-    let app = App::build_on(config.clone(), store, dyn_clock).await.expect("build app");
+    let app = App::build_on(config.clone(), store, dyn_clock)
+        .await
+        .expect("build app");
     let addr = app.local_addr();
     let services = app.services().clone();
     let (stop, stopped) = oneshot::channel::<()>();
@@ -118,10 +146,23 @@ async fn start(config: Config, dir: Arc<tempfile::TempDir>, clock: Option<Arc<Ma
         .await
         .expect("server run");
     });
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
     let mut config = config;
     config.listen = addr;
-    TestApp { addr, http, services, config, clock, data_dir: dir, stop: Some(stop), server: Some(server) }
+    TestApp {
+        addr,
+        http,
+        services,
+        config,
+        clock,
+        schema,
+        data_dir: dir,
+        stop: Some(stop),
+        server: Some(server),
+    }
 }
 
 impl TestApp {
@@ -147,12 +188,18 @@ impl TestApp {
         }
     }
 
-    /// Stops this server and starts a new one on the same data dir (SQLite only).
+    /// Stops this server and starts a new one on the same data (data dir or schema).
     pub async fn restart(mut self) -> TestApp {
         self.shutdown().await;
         let mut config = self.config.clone();
         config.listen = "127.0.0.1:0".parse().unwrap();
-        start(config, self.data_dir.clone(), self.clock.clone(), None).await
+        start(
+            config,
+            self.data_dir.clone(),
+            self.clock.clone(),
+            self.schema.clone(),
+        )
+        .await
     }
 
     /// Creates a user directly through the services (as the CLI does) and logs in over HTTP.
@@ -172,18 +219,38 @@ impl TestApp {
             display_name: None,
             is_admin,
         };
-        let user = self.services.create_user(None, req).await.expect("create user");
+        let user = self
+            .services
+            .create_user(None, req)
+            .await
+            .expect("create user");
         let token = self.login(username, PASSWORD).await;
-        TestUser { id: user.id.0, username: username.into(), token }
+        TestUser {
+            id: user.id.0,
+            username: username.into(),
+            token,
+        }
     }
 
     pub async fn login(&self, login: &str, password: &str) -> String {
-        let (status, body) = self.post(None, "/api/v1/auth/login", json!({"login": login, "password": password})).await;
+        let (status, body) = self
+            .post(
+                None,
+                "/api/v1/auth/login",
+                json!({"login": login, "password": password}),
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "login failed: {body}");
         body["token"].as_str().unwrap().to_string()
     }
 
-    pub async fn request(&self, method: reqwest::Method, token: Option<&str>, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    pub async fn request(
+        &self,
+        method: reqwest::Method,
+        token: Option<&str>,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let mut req = self.http.request(method, self.url(path));
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -194,7 +261,11 @@ impl TestApp {
         let resp = req.send().await.expect("request");
         let status = resp.status();
         let text = resp.text().await.unwrap_or_default();
-        let value = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
         (status, value)
     }
 
@@ -203,11 +274,13 @@ impl TestApp {
     }
 
     pub async fn post(&self, token: Option<&str>, path: &str, body: Value) -> (StatusCode, Value) {
-        self.request(reqwest::Method::POST, token, path, Some(body)).await
+        self.request(reqwest::Method::POST, token, path, Some(body))
+            .await
     }
 
     pub async fn patch(&self, token: Option<&str>, path: &str, body: Value) -> (StatusCode, Value) {
-        self.request(reqwest::Method::PATCH, token, path, Some(body)).await
+        self.request(reqwest::Method::PATCH, token, path, Some(body))
+            .await
     }
 
     pub async fn put(&self, token: Option<&str>, path: &str) -> (StatusCode, Value) {
@@ -215,14 +288,25 @@ impl TestApp {
     }
 
     pub async fn delete(&self, token: Option<&str>, path: &str) -> (StatusCode, Value) {
-        self.request(reqwest::Method::DELETE, token, path, None).await
+        self.request(reqwest::Method::DELETE, token, path, None)
+            .await
     }
 
     /// Creates a channel as `owner` with `members`; returns its id.
-    pub async fn channel(&self, owner: &TestUser, name: &str, kind: &str, members: &[&TestUser]) -> i64 {
+    pub async fn channel(
+        &self,
+        owner: &TestUser,
+        name: &str,
+        kind: &str,
+        members: &[&TestUser],
+    ) -> i64 {
         let ids: Vec<i64> = members.iter().map(|m| m.id).collect();
         let (status, body) = self
-            .post(Some(&owner.token), "/api/v1/channels", json!({"name": name, "kind": kind, "member_ids": ids}))
+            .post(
+                Some(&owner.token),
+                "/api/v1/channels",
+                json!({"name": name, "kind": kind, "member_ids": ids}),
+            )
             .await;
         assert_eq!(status, StatusCode::CREATED, "create channel: {body}");
         body["id"].as_i64().unwrap()
@@ -231,7 +315,11 @@ impl TestApp {
     /// Sends a message over REST; returns the message JSON.
     pub async fn send(&self, user: &TestUser, channel: i64, text: &str) -> Value {
         let (status, body) = self
-            .post(Some(&user.token), &format!("/api/v1/channels/{channel}/messages"), json!({"text": text}))
+            .post(
+                Some(&user.token),
+                &format!("/api/v1/channels/{channel}/messages"),
+                json!({"text": text}),
+            )
             .await;
         assert_eq!(status, StatusCode::CREATED, "send: {body}");
         body
@@ -242,7 +330,9 @@ impl TestApp {
         if let Some(s) = since {
             url.push_str(&format!("&since={s}"));
         }
-        let (stream, _) = tokio_tungstenite::connect_async(url).await.expect("ws connect");
+        let (stream, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("ws connect");
         WsClient { stream }
     }
 }
@@ -331,15 +421,22 @@ impl WsClient {
     }
 
     pub async fn send_json(&mut self, v: Value) {
-        self.stream.send(WsMessage::Text(v.to_string().into())).await.expect("ws send");
+        self.stream
+            .send(WsMessage::Text(v.to_string().into()))
+            .await
+            .expect("ws send");
     }
 
     /// Waits for the close frame and returns its code and reason.
     pub async fn expect_close(&mut self) -> (u16, String) {
         loop {
-            let msg = tokio::time::timeout(FRAME_WAIT, self.stream.next()).await.expect("timed out waiting for close");
+            let msg = tokio::time::timeout(FRAME_WAIT, self.stream.next())
+                .await
+                .expect("timed out waiting for close");
             match msg {
-                Some(Ok(WsMessage::Close(Some(frame)))) => return (frame.code.into(), frame.reason.to_string()),
+                Some(Ok(WsMessage::Close(Some(frame)))) => {
+                    return (frame.code.into(), frame.reason.to_string());
+                }
                 Some(Ok(WsMessage::Close(None))) => return (1005, String::new()),
                 Some(Ok(_)) => continue,
                 Some(Err(e)) => panic!("ws error before close: {e}"),
