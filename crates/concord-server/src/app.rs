@@ -159,7 +159,7 @@ async fn maintain(state: AppState) {
     loop {
         tick.tick().await;
         state.limiters.prune();
-        if minutes % 60 == 0 {
+        if minutes.is_multiple_of(60) {
             let keep = jiff::SignedDuration::from_hours(state.config.events.retention_hours as i64);
             let before = state
                 .services

@@ -213,7 +213,7 @@ impl Config {
         let l = &self.limits;
         let check = |ok: bool, msg: &str| if ok { Ok(()) } else { Err(msg.to_string()) };
         check(
-            self.data_dir.as_os_str().len() > 0,
+            !self.data_dir.as_os_str().is_empty(),
             "data_dir must not be empty",
         )?;
         if let Some(url) = &self.database_url {

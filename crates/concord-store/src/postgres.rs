@@ -13,7 +13,7 @@ type DbRow = sqlx::postgres::PgRow;
 const BACKEND: &str = "postgres";
 
 /// Any stable number; it names the lock that orders appends to the event log.
-const EVENT_LOG_LOCK: i64 = 0x636f_6e63_6f72_64;
+const EVENT_LOG_LOCK: i64 = 0x0063_6f6e_636f_7264;
 
 async fn lock_log_for_append(conn: &mut DbConn) -> Result<(), sqlx::Error> {
     sqlx::query("SELECT pg_advisory_xact_lock($1)")

@@ -250,14 +250,13 @@ async fn run_connection(socket: WebSocket, state: AppState, actor: Actor, since:
             Message::Close(_) => break,
             Message::Ping(_) | Message::Pong(_) => None,
         };
-        if let Some(reply) = reply {
-            if out_tx
+        if let Some(reply) = reply
+            && out_tx
                 .send(Outbound::Text(serialize(&reply)))
                 .await
                 .is_err()
-            {
-                break;
-            }
+        {
+            break;
         }
         if control.close_code.load(Ordering::SeqCst) != 0 {
             break;

@@ -58,9 +58,11 @@ fn init_logs() {
 
 /// A config for tests: port 0, a fresh data dir, generous rate limits unless a test lowers them.
 pub fn test_config(dir: &std::path::Path) -> Config {
-    let mut c = Config::default();
-    c.listen = "127.0.0.1:0".parse().unwrap();
-    c.data_dir = dir.to_path_buf();
+    let mut c = Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.to_path_buf(),
+        ..Config::default()
+    };
     c.rate_limits.sends_per_second = 10_000;
     c.rate_limits.send_burst = 10_000;
     c.rate_limits.logins_per_minute_per_ip = 10_000;
