@@ -1,6 +1,6 @@
 //! Concord's store on SQLite (the embedded default) and PostgreSQL (for scale-out).
 //!
-//! Both backends share one implementation of [`concord_core::Store`] (`common.rs`, included
+//! Both backends share one implementation of [`concord_core::Store`] (`shared/*.rs`, included
 //! into each backend module) and differ only in how they connect, migrate and lock.
 //! Invariant: every write goes through the backend's single writer task, which group-commits.
 

@@ -32,7 +32,10 @@ async fn begin_snapshot(conn: &mut DbConn) -> Result<sqlx::Transaction<'_, Db>, 
     Ok(tx)
 }
 
-include!("common.rs");
+include!("shared/writer.rs");
+include!("shared/rows.rs");
+include!("shared/writes.rs");
+include!("shared/store_impl.rs");
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 

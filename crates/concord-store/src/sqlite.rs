@@ -21,7 +21,10 @@ async fn begin_snapshot(conn: &mut DbConn) -> Result<sqlx::Transaction<'_, Db>, 
     Connection::begin(conn).await
 }
 
-include!("common.rs");
+include!("shared/writer.rs");
+include!("shared/rows.rs");
+include!("shared/writes.rs");
+include!("shared/store_impl.rs");
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 

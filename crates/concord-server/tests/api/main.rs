@@ -8,8 +8,10 @@ mod authz;
 mod bad_input;
 mod channels;
 mod cli;
+mod config_example;
 mod messages;
 mod openapi;
 #[cfg(postgres_tests)]
 mod postgres;
 mod realtime;
+mod tidy;

@@ -1,0 +1,55 @@
+//! House rules checked mechanically: every Rust module says what it owns in a `//!` doc, and
+//! no source file grows past the size where it should be split.
+
+use std::path::{Path, PathBuf};
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+fn workspace_sources() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut files = Vec::new();
+    for top in ["crates", "bench"] {
+        rust_files(&root.join(top), &mut files);
+    }
+    files.retain(|p| !p.components().any(|c| c.as_os_str() == "target"));
+    assert!(files.len() > 20, "found only {} files", files.len());
+    files
+}
+
+#[test]
+fn every_module_starts_with_a_doc_comment() {
+    let mut missing = Vec::new();
+    for file in workspace_sources() {
+        let text = std::fs::read_to_string(&file).unwrap();
+        // Files spliced in with include! cannot carry inner docs; they start with a comment.
+        let included = text.starts_with("// ")
+            && file
+                .parent()
+                .is_some_and(|d| d.ends_with("concord-store/src/shared"));
+        if !(text.starts_with("//!") || included) {
+            missing.push(file.display().to_string());
+        }
+    }
+    assert!(missing.is_empty(), "add a //! module doc to: {missing:#?}");
+}
+
+#[test]
+fn no_source_file_is_past_1000_lines() {
+    let mut long = Vec::new();
+    for file in workspace_sources() {
+        let lines = std::fs::read_to_string(&file).unwrap().lines().count();
+        if lines > 1000 {
+            long.push(format!("{} ({lines} lines)", file.display()));
+        }
+    }
+    assert!(long.is_empty(), "split these files: {long:#?}");
+}

@@ -1,0 +1,474 @@
+// Included by the backends (see writer.rs): the `Store` trait, reads on the pool and writes
+// through the writer.
+
+#[async_trait]
+impl Store for SqlStore {
+    async fn create_user(&self, user: NewUser) -> Result<User, StoreError> {
+        self.write(move |c, _| Box::pin(op_create_user(c, user))).await
+    }
+
+    async fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        let row = sqlx::query(sqlf!("SELECT {USER_COLS} FROM users WHERE id = $1 AND status = 'active'"))
+            .bind(id.0)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(user_from_row).transpose().map_err(map_err)
+    }
+
+    async fn user_by_login(&self, login: &str) -> Result<Option<UserRecord>, StoreError> {
+        let login = login.to_lowercase();
+        let row = sqlx::query(sqlf!(
+            "SELECT {USER_COLS}, password_hash, status FROM users WHERE username = $1 OR email = $1 LIMIT 1"
+        ))
+        .bind(&login)
+        .fetch_optional(&self.read)
+        .await
+        .map_err(map_err)?;
+        let Some(row) = row else { return Ok(None) };
+        let status: String = row.try_get("status").map_err(map_err)?;
+        Ok(Some(UserRecord {
+            user: user_from_row(&row).map_err(map_err)?,
+            password_hash: row.try_get("password_hash").map_err(map_err)?,
+            active: status == "active",
+        }))
+    }
+
+    async fn users_by_usernames(&self, usernames: &[String]) -> Result<Vec<User>, StoreError> {
+        if usernames.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = QueryBuilder::<Db>::new(format!("SELECT {USER_COLS} FROM users WHERE status = 'active' AND username IN ("));
+        let mut list = q.separated(", ");
+        for name in usernames.iter().take(256) {
+            list.push_bind(name.clone());
+        }
+        q.push(")");
+        let rows = q.build().fetch_all(&self.read).await.map_err(map_err)?;
+        rows.iter().map(user_from_row).collect::<Result<_, _>>().map_err(map_err)
+    }
+
+    async fn list_users(&self, after: i64, limit: i64) -> Result<Vec<User>, StoreError> {
+        let rows = sqlx::query(sqlf!(
+            "SELECT {USER_COLS} FROM users WHERE status = 'active' AND id > $1 ORDER BY id LIMIT $2"
+        ))
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await
+        .map_err(map_err)?;
+        rows.iter().map(user_from_row).collect::<Result<_, _>>().map_err(map_err)
+    }
+
+    async fn count_users(&self) -> Result<i64, StoreError> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.read).await.map_err(map_err)
+    }
+
+    async fn create_session(&self, s: NewSession) -> Result<(), StoreError> {
+        self.write(move |c, _| {
+            Box::pin(async move {
+                sqlx::query(
+                    "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at) \
+                     VALUES ($1, $2, $3, $3, $4)",
+                )
+                .bind(&s.token_hash)
+                .bind(s.user_id.0)
+                .bind(ms(s.created_at))
+                .bind(ms(s.expires_at))
+                .execute(&mut *c)
+                .await
+                .map_err(map_err)?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    async fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>, StoreError> {
+        let row = sqlx::query("SELECT user_id, created_at, last_seen_at, expires_at FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(map_err)?;
+        let Some(row) = row else { return Ok(None) };
+        let get = |col: &str| row.try_get::<i64, _>(col).map_err(map_err);
+        Ok(Some(SessionRecord {
+            user_id: UserId(get("user_id")?),
+            created_at: ts(get("created_at")?),
+            last_seen_at: ts(get("last_seen_at")?),
+            expires_at: ts(get("expires_at")?),
+        }))
+    }
+
+    async fn touch_session(&self, token_hash: &str, at: Timestamp) -> Result<(), StoreError> {
+        let hash = token_hash.to_string();
+        self.write(move |c, _| {
+            Box::pin(async move {
+                sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1")
+                    .bind(&hash)
+                    .bind(ms(at))
+                    .execute(&mut *c)
+                    .await
+                    .map_err(map_err)?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        let hash = token_hash.to_string();
+        self.write(move |c, _| {
+            Box::pin(async move {
+                sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+                    .bind(&hash)
+                    .execute(&mut *c)
+                    .await
+                    .map_err(map_err)?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    async fn create_channel(&self, channel: NewChannel) -> Result<Channel, StoreError> {
+        self.write(move |c, ev| Box::pin(op_create_channel(c, ev, channel))).await
+    }
+
+    async fn channel(&self, id: ChannelId) -> Result<Option<Channel>, StoreError> {
+        let row = sqlx::query(sqlf!("SELECT {CHANNEL_COLS} FROM channels c WHERE c.id = $1"))
+            .bind(id.0)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(channel_from_row).transpose().map_err(map_err)
+    }
+
+    async fn channel_by_dm_key(&self, dm_key: &str) -> Result<Option<Channel>, StoreError> {
+        let row = sqlx::query(sqlf!("SELECT {CHANNEL_COLS} FROM channels c WHERE c.dm_key = $1"))
+            .bind(dm_key)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(channel_from_row).transpose().map_err(map_err)
+    }
+
+    async fn update_channel(&self, id: ChannelId, update: ChannelUpdate, at: Timestamp) -> Result<Channel, StoreError> {
+        self.write(move |c, ev| Box::pin(op_update_channel(c, ev, id, update, at))).await
+    }
+
+    async fn membership(&self, channel: ChannelId, user: UserId) -> Result<Option<Membership>, StoreError> {
+        let row = sqlx::query(
+            "SELECT role, last_read_seq, joined_at FROM channel_members WHERE channel_id = $1 AND user_id = $2",
+        )
+        .bind(channel.0)
+        .bind(user.0)
+        .fetch_optional(&self.read)
+        .await
+        .map_err(map_err)?;
+        let Some(row) = row else { return Ok(None) };
+        let role: String = row.try_get("role").map_err(map_err)?;
+        Ok(Some(Membership {
+            role: role_from(&role).map_err(map_err)?,
+            last_read_seq: row.try_get("last_read_seq").map_err(map_err)?,
+            joined_at: ts(row.try_get("joined_at").map_err(map_err)?),
+        }))
+    }
+
+    async fn add_members(
+        &self,
+        channel: ChannelId,
+        users: Vec<UserId>,
+        actor: UserId,
+        at: Timestamp,
+    ) -> Result<Vec<UserId>, StoreError> {
+        self.write(move |c, ev| Box::pin(op_add_members(c, ev, channel, users, actor, at))).await
+    }
+
+    async fn remove_member(
+        &self,
+        channel: ChannelId,
+        user: UserId,
+        actor: UserId,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        self.write(move |c, ev| Box::pin(op_remove_member(c, ev, channel, user, actor, at))).await
+    }
+
+    async fn members(&self, channel: ChannelId) -> Result<Vec<Member>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT user_id, role, joined_at FROM channel_members WHERE channel_id = $1 ORDER BY joined_at, user_id",
+        )
+        .bind(channel.0)
+        .fetch_all(&self.read)
+        .await
+        .map_err(map_err)?;
+        rows.iter()
+            .map(|row| {
+                let role: String = row.try_get("role")?;
+                Ok(Member {
+                    user_id: UserId(row.try_get("user_id")?),
+                    role: role_from(&role)?,
+                    joined_at: ts(row.try_get("joined_at")?),
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(map_err)
+    }
+
+    async fn my_channels(&self, user: UserId) -> Result<Vec<MyChannel>, StoreError> {
+        let rows = sqlx::query(sqlf!(
+            "SELECT {CHANNEL_COLS}, cm.role, cm.last_read_seq, \
+               (SELECT COUNT(*) FROM messages x WHERE x.channel_id = c.id AND x.seq > cm.last_read_seq \
+                  AND x.sender_id <> $1 AND x.deleted_at IS NULL) AS unread_count, \
+               (SELECT COUNT(*) FROM messages x WHERE x.channel_id = c.id AND x.seq > cm.last_read_seq \
+                  AND x.sender_id <> $1 AND x.deleted_at IS NULL AND (x.mention_all OR EXISTS \
+                  (SELECT 1 FROM message_mentions mm WHERE mm.message_id = x.id AND mm.user_id = $1))) AS mention_count \
+             FROM channel_members cm JOIN channels c ON c.id = cm.channel_id \
+             WHERE cm.user_id = $1 ORDER BY c.id"
+        ))
+        .bind(user.0)
+        .fetch_all(&self.read)
+        .await
+        .map_err(map_err)?;
+        let dm_rows = sqlx::query(
+            "SELECT other.channel_id, other.user_id FROM channel_members mine \
+             JOIN channels c ON c.id = mine.channel_id AND c.kind IN ('dm', 'group_dm') \
+             JOIN channel_members other ON other.channel_id = mine.channel_id \
+             WHERE mine.user_id = $1 ORDER BY other.channel_id, other.user_id",
+        )
+        .bind(user.0)
+        .fetch_all(&self.read)
+        .await
+        .map_err(map_err)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let channel = channel_from_row(row).map_err(map_err)?;
+            let role: String = row.try_get("role").map_err(map_err)?;
+            let mut dm_members = Vec::new();
+            for r in &dm_rows {
+                if r.try_get::<i64, _>("channel_id").map_err(map_err)? == channel.id.0 {
+                    dm_members.push(UserId(r.try_get("user_id").map_err(map_err)?));
+                }
+            }
+            out.push(MyChannel {
+                role: role_from(&role).map_err(map_err)?,
+                dm_members,
+                last_read_seq: row.try_get("last_read_seq").map_err(map_err)?,
+                unread_count: row.try_get("unread_count").map_err(map_err)?,
+                mention_count: row.try_get("mention_count").map_err(map_err)?,
+                channel,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn public_channels(&self, after: i64, limit: i64) -> Result<Vec<Channel>, StoreError> {
+        let rows = sqlx::query(sqlf!(
+            "SELECT {CHANNEL_COLS} FROM channels c WHERE c.kind = 'public' AND c.id > $1 ORDER BY c.id LIMIT $2"
+        ))
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await
+        .map_err(map_err)?;
+        rows.iter().map(channel_from_row).collect::<Result<_, _>>().map_err(map_err)
+    }
+
+    async fn send_message(&self, message: NewMessage) -> Result<SendOutcome, StoreError> {
+        self.write(move |c, ev| Box::pin(op_send_message(c, ev, message))).await
+    }
+
+    async fn message(&self, id: MessageId) -> Result<Option<Message>, StoreError> {
+        let mut conn = self.read.acquire().await.map_err(map_err)?;
+        load_message(&mut conn, id).await.map_err(map_err)
+    }
+
+    async fn messages_by_seq(&self, channel: ChannelId, lo: i64, hi: i64) -> Result<Vec<Message>, StoreError> {
+        let mut conn = self.read.acquire().await.map_err(map_err)?;
+        let rows = sqlx::query(sqlf!(
+            "SELECT {MSG_COLS} FROM messages m WHERE m.channel_id = $1 AND m.seq >= $2 AND m.seq <= $3 ORDER BY m.seq"
+        ))
+        .bind(channel.0)
+        .bind(lo)
+        .bind(hi)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(map_err)?;
+        let mut msgs = rows.iter().map(message_from_row).collect::<Result<Vec<_>, _>>().map_err(map_err)?;
+        attach_reactions(&mut *conn, &mut msgs).await.map_err(map_err)?;
+        Ok(msgs)
+    }
+
+    async fn seq_at_time(&self, channel: ChannelId, at: Timestamp) -> Result<Option<i64>, StoreError> {
+        sqlx::query_scalar(
+            "SELECT seq FROM messages WHERE channel_id = $1 AND created_at >= $2 ORDER BY created_at, seq LIMIT 1",
+        )
+        .bind(channel.0)
+        .bind(ms(at))
+        .fetch_optional(&self.read)
+        .await
+        .map_err(map_err)
+    }
+
+    async fn thread_replies(&self, root: MessageId, limit: i64) -> Result<Vec<Message>, StoreError> {
+        let mut conn = self.read.acquire().await.map_err(map_err)?;
+        let rows = sqlx::query(sqlf!(
+            "SELECT {MSG_COLS} FROM messages m WHERE m.thread_root_id = $1 ORDER BY m.seq LIMIT $2"
+        ))
+        .bind(root.0)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(map_err)?;
+        let mut msgs = rows.iter().map(message_from_row).collect::<Result<Vec<_>, _>>().map_err(map_err)?;
+        attach_reactions(&mut *conn, &mut msgs).await.map_err(map_err)?;
+        Ok(msgs)
+    }
+
+    async fn edit_message(&self, id: MessageId, text: String, at: Timestamp) -> Result<Message, StoreError> {
+        self.write(move |c, ev| Box::pin(op_edit_message(c, ev, id, text, at))).await
+    }
+
+    async fn message_versions(&self, id: MessageId) -> Result<Vec<MessageVersion>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT version, body, created_at FROM message_versions WHERE message_id = $1 ORDER BY version",
+        )
+        .bind(id.0)
+        .fetch_all(&self.read)
+        .await
+        .map_err(map_err)?;
+        let mut out = rows
+            .iter()
+            .map(|r| {
+                Ok(MessageVersion {
+                    version: r.try_get("version")?,
+                    text: r.try_get("body")?,
+                    created_at: ts(r.try_get("created_at")?),
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()
+            .map_err(map_err)?;
+        if out.is_empty() {
+            // Never edited: the only version is the current text.
+            let msg = self.message(id).await?.ok_or(StoreError::NotFound("message"))?;
+            out.push(MessageVersion { version: 1, text: msg.text, created_at: msg.created_at });
+        }
+        Ok(out)
+    }
+
+    async fn delete_message(&self, id: MessageId, at: Timestamp) -> Result<(), StoreError> {
+        self.write(move |c, ev| Box::pin(op_delete_message(c, ev, id, at))).await
+    }
+
+    async fn set_reaction(
+        &self,
+        id: MessageId,
+        user: UserId,
+        emoji: String,
+        present: bool,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        self.write(move |c, ev| Box::pin(op_set_reaction(c, ev, id, user, emoji, present, at))).await
+    }
+
+    async fn set_pinned(&self, id: MessageId, user: UserId, pinned: bool, at: Timestamp) -> Result<bool, StoreError> {
+        self.write(move |c, ev| Box::pin(op_set_pinned(c, ev, id, user, pinned, at))).await
+    }
+
+    async fn pinned_messages(&self, channel: ChannelId) -> Result<Vec<Message>, StoreError> {
+        let mut conn = self.read.acquire().await.map_err(map_err)?;
+        let rows = sqlx::query(sqlf!(
+            "SELECT {MSG_COLS} FROM messages m WHERE m.channel_id = $1 AND m.pinned_at IS NOT NULL \
+             ORDER BY m.pinned_at DESC, m.seq DESC LIMIT 1000"
+        ))
+        .bind(channel.0)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(map_err)?;
+        let mut msgs = rows.iter().map(message_from_row).collect::<Result<Vec<_>, _>>().map_err(map_err)?;
+        attach_reactions(&mut *conn, &mut msgs).await.map_err(map_err)?;
+        Ok(msgs)
+    }
+
+    async fn mark_read(&self, channel: ChannelId, user: UserId, seq: i64, at: Timestamp) -> Result<i64, StoreError> {
+        self.write(move |c, ev| Box::pin(op_mark_read(c, ev, channel, user, seq, at))).await
+    }
+
+    async fn events_for_user(
+        &self,
+        user: UserId,
+        after: Position,
+        upto: Position,
+        limit: i64,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, created_at, payload FROM events WHERE id > $1 AND id <= $2 AND (user_id = $3 \
+               OR (channel_id IS NULL AND user_id IS NULL) \
+               OR channel_id IN (SELECT channel_id FROM channel_members WHERE user_id = $3)) \
+             ORDER BY id LIMIT $4",
+        )
+        .bind(after)
+        .bind(upto)
+        .bind(user.0)
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await
+        .map_err(map_err)?;
+        rows.iter()
+            .map(|r| {
+                let payload: String = r.try_get("payload").map_err(map_err)?;
+                Ok(StoredEvent {
+                    position: r.try_get("id").map_err(map_err)?,
+                    at: ts(r.try_get("created_at").map_err(map_err)?),
+                    event: serde_json::from_str(&payload)
+                        .map_err(|e| StoreError::Unavailable(format!("undecodable event: {e}")))?,
+                })
+            })
+            .collect()
+    }
+
+    async fn pruned_through(&self) -> Result<Position, StoreError> {
+        sqlx::query_scalar("SELECT pruned_through FROM log_meta WHERE id = 1")
+            .fetch_one(&self.read)
+            .await
+            .map_err(map_err)
+    }
+
+    async fn membership_snapshot(&self, user: UserId) -> Result<(Vec<ChannelId>, Position), StoreError> {
+        let mut conn = self.read.acquire().await.map_err(map_err)?;
+        let mut tx = begin_snapshot(&mut conn).await.map_err(map_err)?;
+        let channels: Vec<i64> = sqlx::query_scalar("SELECT channel_id FROM channel_members WHERE user_id = $1")
+            .bind(user.0)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        let position: i64 = sqlx::query_scalar(
+            "SELECT COALESCE((SELECT MAX(id) FROM events), (SELECT pruned_through FROM log_meta WHERE id = 1))",
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok((channels.into_iter().map(ChannelId).collect(), position))
+    }
+
+    async fn prune_events(&self, before: Timestamp) -> Result<u64, StoreError> {
+        self.write(move |c, _| Box::pin(op_prune_events(c, before))).await
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<CommittedBatch> {
+        self.committed.subscribe()
+    }
+
+    async fn close(&self) {
+        drop(self.jobs.lock().unwrap_or_else(|e| e.into_inner()).take());
+        let writer = self.writer.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(writer) = writer {
+            let _ = writer.await;
+        }
+        for pool in &self.pools {
+            pool.close().await;
+        }
+    }
+}
