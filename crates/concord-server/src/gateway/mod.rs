@@ -172,7 +172,7 @@ async fn run_connection(socket: WebSocket, state: AppState, actor: Actor, since:
     // Writer: drains the queue in bursts, pings, and closes when asked.
     let mut shutdown = state.shutdown.clone();
     let writer_control = control.clone();
-    let writer = tokio::spawn(async move {
+    let mut writer = tokio::spawn(async move {
         let mut ping = tokio::time::interval(PING_EVERY);
         ping.tick().await;
         loop {
@@ -216,8 +216,16 @@ async fn run_connection(socket: WebSocket, state: AppState, actor: Actor, since:
 
     // Reader: client frames, one at a time (a send is acknowledged before the next is read).
     let mut last_typing: Option<Instant> = None;
+    let mut writer_done = false;
     loop {
-        let next = tokio::time::timeout(IDLE_TIMEOUT, stream.next()).await;
+        // The writer ends when the connection must close (shutdown, slow consumer): stop reading.
+        let next = tokio::select! {
+            next = tokio::time::timeout(IDLE_TIMEOUT, stream.next()) => next,
+            _ = &mut writer => {
+                writer_done = true;
+                break;
+            }
+        };
         let msg = match next {
             Err(_) => {
                 control.close(1000);
@@ -267,7 +275,9 @@ async fn run_connection(socket: WebSocket, state: AppState, actor: Actor, since:
     if control.close_code.load(Ordering::SeqCst) == 0 {
         control.close(1000);
     }
-    let _ = writer.await;
+    if !writer_done {
+        let _ = writer.await;
+    }
 }
 
 /// Sends events in `(since, boundary]` that the user may see. `Ok(None)`: too far behind.

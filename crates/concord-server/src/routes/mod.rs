@@ -102,6 +102,7 @@ pub fn build(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
     openapi.info.version = env!("CARGO_PKG_VERSION").to_string();
     let doc = Arc::new(openapi.clone());
     let max_body = state.config.limits.max_body_bytes;
+    let request_timeout = std::time::Duration::from_secs(state.config.limits.request_timeout_secs);
     let router = router
         .layer(axum::Extension(doc))
         .fallback(|| async { ApiError::not_found_route() })
@@ -113,6 +114,17 @@ pub fn build(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
             )
         })
         .layer(DefaultBodyLimit::max(max_body))
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(axum::error_handling::HandleErrorLayer::new(|_: tower::BoxError| async {
+                    ApiError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "timeout",
+                        "the request took too long; retry (sends with a client_msg_id are safe to retry)",
+                    )
+                }))
+                .timeout(request_timeout),
+        )
         .layer(axum::middleware::from_fn(record_metrics))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {

@@ -14,4 +14,5 @@ mod openapi;
 #[cfg(postgres_tests)]
 mod postgres;
 mod realtime;
+mod shutdown;
 mod tidy;
