@@ -156,6 +156,7 @@ pub struct ThreadPage {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TypingRequest {
     pub thread_root_id: Option<MessageId>,
 }

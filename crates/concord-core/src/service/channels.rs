@@ -31,7 +31,11 @@ impl Services {
             ));
         }
         let mut members = vec![(actor.user_id, MemberRole::Admin)];
-        for id in self.existing_users(&req.member_ids).await? {
+        let found = self.existing_users(&req.member_ids).await?;
+        if found.len() != dedup(&req.member_ids).len() {
+            return Err(DomainError::NotFound("user"));
+        }
+        for id in found {
             if id != actor.user_id {
                 members.push((id, MemberRole::Member));
             }

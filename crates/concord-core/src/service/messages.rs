@@ -124,13 +124,13 @@ impl Services {
         let last = channel.last_seq;
         let around = |s: i64| {
             let lo = (s - limit / 2).max(1);
-            (lo, (lo + limit - 1).min(last))
+            (lo, lo.saturating_add(limit - 1).min(last))
         };
         let (lo, hi) = if let Some(b) = q.before {
             let hi = (validate::non_negative("before", b)? - 1).min(last);
             ((hi - limit + 1).max(1), hi)
         } else if let Some(a) = q.after {
-            let lo = validate::non_negative("after", a)? + 1;
+            let lo = validate::non_negative("after", a)?.saturating_add(1);
             (lo, lo.saturating_add(limit - 1).min(last))
         } else if let Some(s) = q.around {
             around(validate::non_negative("around", s)?)

@@ -64,7 +64,12 @@ pub async fn ws_handler(
     params: Result<Query<WsParams>, axum::extract::rejection::QueryRejection>,
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(params) = params.map_err(|e| ApiError::bad_query(e.body_text()))?;
+    let Query(params) = match params {
+        Ok(p) => p,
+        // Without credentials the answer is 401 whatever else is wrong.
+        Err(_) if auth.is_none() => return Err(DomainError::Unauthenticated.into()),
+        Err(e) => return Err(ApiError::bad_query(e.body_text())),
+    };
     let actor = match auth {
         Some(Auth(actor)) => actor,
         None => match params.token.as_deref() {

@@ -16,7 +16,9 @@ async fn login_by_username_or_email_and_logout_revokes_the_token() {
     let by_email = app.login("Alice@Example.com", PASSWORD).await;
     assert_ne!(by_email, alice.token, "each login is its own session");
 
-    let (status, _) = app.post(Some(&alice.token), "/api/v1/auth/logout", json!({})).await;
+    let (status, _) = app
+        .post(Some(&alice.token), "/api/v1/auth/logout", json!({}))
+        .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, body) = app.get(Some(&alice.token), "/api/v1/users/me").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -30,7 +32,13 @@ async fn login_by_username_or_email_and_logout_revokes_the_token() {
 async fn wrong_password_is_refused() {
     let app = spawn_app().await;
     app.user("bob").await;
-    let (status, body) = app.post(None, "/api/v1/auth/login", json!({"login": "bob", "password": "nope nope"})).await;
+    let (status, body) = app
+        .post(
+            None,
+            "/api/v1/auth/login",
+            json!({"login": "bob", "password": "nope nope"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["error"]["code"], "bad_credentials");
 }
@@ -44,12 +52,21 @@ async fn sessions_expire_when_idle_and_at_their_absolute_lifetime() {
 
     // Activity within the idle timeout keeps the session alive...
     clock.advance(jiff::SignedDuration::from_secs(idle - 60));
-    assert_eq!(app.get(Some(&carol.token), "/api/v1/users/me").await.0, StatusCode::OK);
+    assert_eq!(
+        app.get(Some(&carol.token), "/api/v1/users/me").await.0,
+        StatusCode::OK
+    );
     clock.advance(jiff::SignedDuration::from_secs(idle - 60));
-    assert_eq!(app.get(Some(&carol.token), "/api/v1/users/me").await.0, StatusCode::OK);
+    assert_eq!(
+        app.get(Some(&carol.token), "/api/v1/users/me").await.0,
+        StatusCode::OK
+    );
     // ...and idleness ends it.
     clock.advance(jiff::SignedDuration::from_secs(idle + 1));
-    assert_eq!(app.get(Some(&carol.token), "/api/v1/users/me").await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.get(Some(&carol.token), "/api/v1/users/me").await.0,
+        StatusCode::UNAUTHORIZED
+    );
 
     // A session that is used all the time still ends at its absolute lifetime.
     let token = app.login("carol", PASSWORD).await;
@@ -58,10 +75,17 @@ async fn sessions_expire_when_idle_and_at_their_absolute_lifetime() {
     while elapsed + idle / 2 < lifetime {
         clock.advance(jiff::SignedDuration::from_secs(idle / 2));
         elapsed += idle / 2;
-        assert_eq!(app.get(Some(&token), "/api/v1/users/me").await.0, StatusCode::OK, "at {elapsed} s");
+        assert_eq!(
+            app.get(Some(&token), "/api/v1/users/me").await.0,
+            StatusCode::OK,
+            "at {elapsed} s"
+        );
     }
     clock.advance(jiff::SignedDuration::from_secs(lifetime - elapsed + 1));
-    assert_eq!(app.get(Some(&token), "/api/v1/users/me").await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.get(Some(&token), "/api/v1/users/me").await.0,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
@@ -82,15 +106,26 @@ async fn admins_create_users_who_can_then_log_in() {
     app.login("dave", "long enough pw").await;
 
     let (status, body) = app
-        .post(Some(&admin.token), "/api/v1/users", json!({"username": "dave", "password": "long enough pw"}))
+        .post(
+            Some(&admin.token),
+            "/api/v1/users",
+            json!({"username": "dave", "password": "long enough pw"}),
+        )
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
 
     let (status, page) = app.get(Some(&admin.token), "/api/v1/users?limit=10").await;
     assert_eq!(status, StatusCode::OK);
-    let names: Vec<&str> = page["users"].as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
+    let names: Vec<&str> = page["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["username"].as_str().unwrap())
+        .collect();
     assert_eq!(names, vec!["root", "dave"]);
-    let (status, one) = app.get(Some(&admin.token), &format!("/api/v1/users/{}", user["id"])).await;
+    let (status, one) = app
+        .get(Some(&admin.token), &format!("/api/v1/users/{}", user["id"]))
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(one["username"], "dave");
 }
@@ -100,15 +135,30 @@ async fn user_pages_follow_next_after() {
     let app = spawn_app().await;
     let admin = app.admin("root").await;
     for i in 0..4 {
-        let (status, _) =
-            app.post(Some(&admin.token), "/api/v1/users", json!({"username": format!("u{i}"), "password": "long enough pw"})).await;
+        let (status, _) = app
+            .post(
+                Some(&admin.token),
+                "/api/v1/users",
+                json!({"username": format!("u{i}"), "password": "long enough pw"}),
+            )
+            .await;
         assert_eq!(status, StatusCode::CREATED);
     }
     let (_, first) = app.get(Some(&admin.token), "/api/v1/users?limit=3").await;
     assert_eq!(first["users"].as_array().unwrap().len(), 3);
     let next = first["next_after"].as_i64().expect("a next page");
-    let (_, second) = app.get(Some(&admin.token), &format!("/api/v1/users?limit=3&after={next}")).await;
-    let names: Vec<&str> = second["users"].as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
+    let (_, second) = app
+        .get(
+            Some(&admin.token),
+            &format!("/api/v1/users?limit=3&after={next}"),
+        )
+        .await;
+    let names: Vec<&str> = second["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["username"].as_str().unwrap())
+        .collect();
     assert_eq!(names, vec!["u2", "u3"]);
     assert!(second["next_after"].is_null());
 }

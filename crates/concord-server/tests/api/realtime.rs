@@ -57,7 +57,9 @@ async fn sends_over_the_socket_are_acknowledged_once_committed() {
     let f = b.next_event().await;
     assert_eq!(f["event"]["message"], ack["message"]);
     // The message is durable: it is in the history.
-    let (_, page) = app.get(Some(&bob.token), &format!("/api/v1/channels/{ch}/messages")).await;
+    let (_, page) = app
+        .get(Some(&bob.token), &format!("/api/v1/channels/{ch}/messages"))
+        .await;
     assert_eq!(page["messages"][0]["text"], "hi **bob**");
 
     // A retried send with the same client_msg_id is acknowledged with the original.
@@ -82,23 +84,35 @@ async fn typing_and_presence_are_delivered_live() {
     let mut a = app.ws(&alice, None).await;
     a.hello().await;
     let online = b.next_of("presence").await;
-    assert_eq!(online["event"], json!({"type": "presence", "user_id": alice.id, "status": "online"}));
+    assert_eq!(
+        online["event"],
+        json!({"type": "presence", "user_id": alice.id, "status": "online"})
+    );
     assert!(online["position"].is_null(), "presence is ephemeral");
 
-    a.send_json(json!({"type": "typing", "channel_id": ch})).await;
+    a.send_json(json!({"type": "typing", "channel_id": ch}))
+        .await;
     let typing = b.next_of("typing").await;
     assert_eq!(typing["event"]["user_id"], alice.id);
     assert_eq!(typing["event"]["channel_id"], ch);
 
-    let (status, _) =
-        app.post(Some(&bob.token), &format!("/api/v1/channels/{ch}/typing"), json!({"thread_root_id": null})).await;
+    let (status, _) = app
+        .post(
+            Some(&bob.token),
+            &format!("/api/v1/channels/{ch}/typing"),
+            json!({"thread_root_id": null}),
+        )
+        .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let typing = a.next_of("typing").await;
     assert_eq!(typing["event"]["user_id"], bob.id);
 
     drop(a);
     let offline = b.next_of("presence").await;
-    assert_eq!(offline["event"], json!({"type": "presence", "user_id": alice.id, "status": "offline"}));
+    assert_eq!(
+        offline["event"],
+        json!({"type": "presence", "user_id": alice.id, "status": "offline"})
+    );
 }
 
 #[tokio::test]
@@ -117,13 +131,25 @@ async fn membership_changes_start_and_stop_the_flow_of_a_channels_events() {
     app.send(&alice, ch, "one").await;
     assert_eq!(b.next_event().await["event"]["message"]["text"], "one");
 
-    app.delete(Some(&alice.token), &format!("/api/v1/channels/{ch}/members/{}", bob.id)).await;
+    app.delete(
+        Some(&alice.token),
+        &format!("/api/v1/channels/{ch}/members/{}", bob.id),
+    )
+    .await;
     let left = b.next_event().await;
-    assert_eq!(left["event"], json!({"type": "member.left", "channel_id": ch, "user_id": bob.id, "actor_id": alice.id}));
+    assert_eq!(
+        left["event"],
+        json!({"type": "member.left", "channel_id": ch, "user_id": bob.id, "actor_id": alice.id})
+    );
     app.send(&alice, ch, "two").await;
     b.expect_silence(Duration::from_millis(300)).await;
 
-    app.post(Some(&alice.token), &format!("/api/v1/channels/{ch}/members"), json!({"user_ids": [bob.id]})).await;
+    app.post(
+        Some(&alice.token),
+        &format!("/api/v1/channels/{ch}/members"),
+        json!({"user_ids": [bob.id]}),
+    )
+    .await;
     let joined = b.next_event().await;
     assert_eq!(joined["event"]["type"], "member.joined");
     app.send(&alice, ch, "three").await;
@@ -152,10 +178,28 @@ async fn reconnecting_with_since_replays_exactly_what_was_missed() {
     // from another device, and traffic in a channel he is not in.
     let m2 = app.send(&alice, ch, "missed").await;
     let m2_id = m2["id"].as_i64().unwrap();
-    app.patch(Some(&alice.token), &format!("/api/v1/messages/{m2_id}"), json!({"text": "missed (edited)"})).await;
-    app.put(Some(&alice.token), &format!("/api/v1/messages/{m2_id}/reactions/eyes")).await;
-    app.delete(Some(&alice.token), &format!("/api/v1/messages/{}", first["id"])).await;
-    app.post(Some(&bob.token), &format!("/api/v1/channels/{ch}/read"), json!({"seq": 2})).await;
+    app.patch(
+        Some(&alice.token),
+        &format!("/api/v1/messages/{m2_id}"),
+        json!({"text": "missed (edited)"}),
+    )
+    .await;
+    app.put(
+        Some(&alice.token),
+        &format!("/api/v1/messages/{m2_id}/reactions/eyes"),
+    )
+    .await;
+    app.delete(
+        Some(&alice.token),
+        &format!("/api/v1/messages/{}", first["id"]),
+    )
+    .await;
+    app.post(
+        Some(&bob.token),
+        &format!("/api/v1/channels/{ch}/read"),
+        json!({"seq": 2}),
+    )
+    .await;
     app.send(&alice, other, "private elsewhere").await;
 
     let mut b = app.ws(&bob, Some(position)).await;
@@ -170,8 +214,20 @@ async fn reconnecting_with_since_replays_exactly_what_was_missed() {
         kinds.push(f["event"]["type"].as_str().unwrap().to_string());
         positions.push(f["position"].as_i64().unwrap());
     }
-    assert_eq!(kinds, vec!["message.created", "message.edited", "reaction.added", "message.deleted", "channel.read"]);
-    assert!(positions.windows(2).all(|w| w[0] < w[1]), "in order: {positions:?}");
+    assert_eq!(
+        kinds,
+        vec![
+            "message.created",
+            "message.edited",
+            "reaction.added",
+            "message.deleted",
+            "channel.read"
+        ]
+    );
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "in order: {positions:?}"
+    );
     assert!(positions[0] > position);
 
     // And then live again, with nothing repeated.
@@ -193,7 +249,13 @@ async fn reconnects_under_concurrent_sends_have_no_gap_and_no_duplicate() {
     let token = alice.token.clone();
     let sender = tokio::spawn(async move {
         for i in 1..=TOTAL {
-            let resp = http.post(&url).bearer_auth(&token).json(&json!({"text": format!("n{i}")})).send().await.unwrap();
+            let resp = http
+                .post(&url)
+                .bearer_auth(&token)
+                .json(&json!({"text": format!("n{i}")}))
+                .send()
+                .await
+                .unwrap();
             assert_eq!(resp.status(), StatusCode::CREATED);
         }
     });
@@ -201,7 +263,11 @@ async fn reconnects_under_concurrent_sends_have_no_gap_and_no_duplicate() {
     let mut position: Option<i64> = Some(0);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     while (seen.len() as i64) < TOTAL {
-        assert!(tokio::time::Instant::now() < deadline, "only saw {} of {TOTAL}", seen.len());
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "only saw {} of {TOTAL}",
+            seen.len()
+        );
         let mut ws = app.ws(&bob, position).await;
         // Read a handful of frames (replayed or live), then drop the connection abruptly.
         for _ in 0..7 {
@@ -221,7 +287,11 @@ async fn reconnects_under_concurrent_sends_have_no_gap_and_no_duplicate() {
         }
     }
     sender.await.unwrap();
-    assert_eq!(seen, (1..=TOTAL).collect::<Vec<_>>(), "every message once, in order");
+    assert_eq!(
+        seen,
+        (1..=TOTAL).collect::<Vec<_>>(),
+        "every message once, in order"
+    );
 }
 
 #[tokio::test]
@@ -230,7 +300,9 @@ async fn a_client_too_far_behind_is_told_to_refetch() {
     let alice = app.user("alice").await;
     let ch = app.channel(&alice, "general", "public", &[]).await;
     app.send(&alice, ch, "old").await;
-    let far_future = jiff::Timestamp::now().checked_add(jiff::SignedDuration::from_hours(1)).unwrap();
+    let far_future = jiff::Timestamp::now()
+        .checked_add(jiff::SignedDuration::from_hours(1))
+        .unwrap();
     let pruned = app.services.store.prune_events(far_future).await.unwrap();
     assert!(pruned >= 2);
     let mut ws = app.ws(&alice, Some(0)).await;
@@ -260,11 +332,19 @@ async fn shutdown_sends_a_close_frame() {
 #[tokio::test]
 async fn websocket_requires_a_valid_token() {
     let app = spawn_app().await;
-    let err = tokio_tungstenite::connect_async(format!("ws://{}/api/v1/ws", app.addr)).await.unwrap_err();
+    let err = tokio_tungstenite::connect_async(format!("ws://{}/api/v1/ws", app.addr))
+        .await
+        .unwrap_err();
     match err {
         tokio_tungstenite::tungstenite::Error::Http(resp) => assert_eq!(resp.status(), 401),
         other => panic!("expected an HTTP 401, got {other:?}"),
     }
-    let err = tokio_tungstenite::connect_async(format!("ws://{}/api/v1/ws?token=cct_nope", app.addr)).await.unwrap_err();
-    assert!(matches!(err, tokio_tungstenite::tungstenite::Error::Http(ref r) if r.status() == 401), "{err:?}");
+    let err =
+        tokio_tungstenite::connect_async(format!("ws://{}/api/v1/ws?token=cct_nope", app.addr))
+            .await
+            .unwrap_err();
+    assert!(
+        matches!(err, tokio_tungstenite::tungstenite::Error::Http(ref r) if r.status() == 401),
+        "{err:?}"
+    );
 }
