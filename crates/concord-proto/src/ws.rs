@@ -59,5 +59,10 @@ pub enum ClientFrame {
         channel_id: ChannelId,
         thread_root_id: Option<MessageId>,
     },
+    /// Follow these users' presence (replaces the previous set; at most 1,000). The server
+    /// answers with their current status, then sends changes.
+    PresenceSubscribe {
+        user_ids: Vec<UserId>,
+    },
     Ping,
 }

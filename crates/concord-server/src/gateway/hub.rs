@@ -67,6 +67,10 @@ enum HubMsg {
         except: Option<UserId>,
         event: Event,
     },
+    WatchPresence {
+        conn: ConnId,
+        users: Vec<UserId>,
+    },
 }
 
 /// A handle to the hub task; cheap to clone.
@@ -87,6 +91,7 @@ impl Hub {
             users: HashMap::new(),
             by_channel: HashMap::new(),
             conns: HashMap::new(),
+            watchers: HashMap::new(),
             online: online.clone(),
         };
         tokio::spawn(state.run(rx, committed));
@@ -127,6 +132,13 @@ impl Hub {
         answer.await.unwrap_or(Err(StaleSnapshot))
     }
 
+    /// Sets whose presence a connection follows (replacing the earlier set); the hub answers
+    /// with their current status, then sends changes. Presence is by subscription so that a
+    /// person coming online costs one frame per interested connection, not one per connection.
+    pub fn watch_presence(&self, conn: ConnId, users: Vec<UserId>) {
+        let _ = self.tx.send(HubMsg::WatchPresence { conn, users });
+    }
+
     pub fn unregister(&self, conn: ConnId) {
         let _ = self.tx.send(HubMsg::Unregister { conn });
     }
@@ -159,6 +171,8 @@ struct TrackedUser {
 
 struct Conn {
     user: UserId,
+    /// Users whose presence this connection follows.
+    watching: Vec<UserId>,
     /// Events at or before this position reach the connection by replay, not from the hub.
     deliver_after: Position,
     out: mpsc::Sender<Outbound>,
@@ -171,6 +185,8 @@ struct HubState {
     users: HashMap<UserId, TrackedUser>,
     by_channel: HashMap<ChannelId, HashSet<UserId>>,
     conns: HashMap<ConnId, Conn>,
+    /// For each user, the connections following their presence.
+    watchers: HashMap<UserId, HashSet<ConnId>>,
     online: Arc<RwLock<HashSet<UserId>>>,
 }
 
@@ -236,6 +252,7 @@ impl HubState {
                 self.conns.insert(
                     conn,
                     Conn {
+                        watching: Vec::new(),
                         user,
                         deliver_after: boundary,
                         out,
@@ -246,6 +263,25 @@ impl HubState {
                 let _ = reply.send(Ok(boundary));
             }
             HubMsg::Unregister { conn } => self.drop_conn(conn, None),
+            HubMsg::WatchPresence { conn, users } => {
+                let Some(c) = self.conns.get_mut(&conn) else {
+                    return;
+                };
+                let old = std::mem::replace(&mut c.watching, users.clone());
+                for u in old {
+                    self.unwatch(u, conn);
+                }
+                for u in users {
+                    self.watchers.entry(u).or_default().insert(conn);
+                    let status = if self.users.contains_key(&u) {
+                        PresenceStatus::Online
+                    } else {
+                        PresenceStatus::Offline
+                    };
+                    let frame = presence_frame(u, status);
+                    self.send(conn, &frame, 0);
+                }
+            }
             HubMsg::Ephemeral {
                 audience,
                 except,
@@ -413,6 +449,7 @@ impl HubState {
         }
         self.users.clear();
         self.by_channel.clear();
+        self.watchers.clear();
         self.online
             .write()
             .unwrap_or_else(|e| e.into_inner())
@@ -428,19 +465,33 @@ impl HubState {
                 PresenceStatus::Offline => online.remove(&user),
             };
         }
-        let frame = serialize(&ServerFrame::Event {
-            position: None,
-            at: None,
-            event: Event::Presence {
-                user_id: user,
-                status,
-            },
-        });
-        let conns: Vec<ConnId> = self.conns.keys().copied().collect();
+        let frame = presence_frame(user, status);
+        let conns: Vec<ConnId> = self
+            .watchers
+            .get(&user)
+            .map(|w| w.iter().copied().collect())
+            .unwrap_or_default();
         for conn in conns {
             self.send(conn, &frame, 0);
         }
     }
+
+    fn unwatch(&mut self, user: UserId, conn: ConnId) {
+        if let Some(set) = self.watchers.get_mut(&user) {
+            set.remove(&conn);
+            if set.is_empty() {
+                self.watchers.remove(&user);
+            }
+        }
+    }
+}
+
+fn presence_frame(user_id: UserId, status: PresenceStatus) -> Utf8Bytes {
+    serialize(&ServerFrame::Event {
+        position: None,
+        at: None,
+        event: Event::Presence { user_id, status },
+    })
 }
 
 pub fn serialize(frame: &ServerFrame) -> Utf8Bytes {

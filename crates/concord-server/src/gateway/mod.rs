@@ -32,6 +32,8 @@ const WRITE_BURST: usize = 256;
 const PING_EVERY: Duration = Duration::from_secs(30);
 /// A connection that sends nothing (not even a pong) for this long is closed.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+/// Most users one connection may follow the presence of.
+const MAX_PRESENCE_WATCH: usize = 1000;
 /// Events replayed per store query.
 const REPLAY_PAGE: i64 = 1000;
 /// Replays longer than this are refused in favour of a refetch.
@@ -254,7 +256,9 @@ async fn run_connection(socket: WebSocket, state: AppState, actor: Actor, since:
             Ok(Some(Ok(m))) => m,
         };
         let reply = match msg {
-            Message::Text(text) => handle_frame(&state, &actor, &text, &mut last_typing).await,
+            Message::Text(text) => {
+                handle_frame(&state, &actor, conn, &text, &mut last_typing).await
+            }
             Message::Binary(_) => Some(error_frame(
                 None,
                 "unsupported_frame",
@@ -335,6 +339,7 @@ async fn replay(
 async fn handle_frame(
     state: &AppState,
     actor: &Actor,
+    conn: hub::ConnId,
     text: &str,
     last_typing: &mut Option<Instant>,
 ) -> Option<ServerFrame> {
@@ -351,6 +356,19 @@ async fn handle_frame(
     };
     match frame {
         ClientFrame::Ping => Some(ServerFrame::Pong),
+        ClientFrame::PresenceSubscribe { mut user_ids } => {
+            if user_ids.len() > MAX_PRESENCE_WATCH {
+                return Some(error_frame(
+                    None,
+                    "invalid_frame",
+                    "follow at most 1000 users' presence",
+                ));
+            }
+            user_ids.sort();
+            user_ids.dedup();
+            state.hub.watch_presence(conn, user_ids);
+            None
+        }
         ClientFrame::Typing {
             channel_id,
             thread_root_id,

@@ -81,6 +81,17 @@ async fn typing_and_presence_are_delivered_live() {
     let ch = app.channel(&alice, "general", "public", &[&bob]).await;
     let mut b = app.ws(&bob, None).await;
     b.hello().await;
+    // Presence is by subscription: bob follows alice and carol.
+    let carol = app.user("carol").await;
+    b.send_json(json!({"type": "presence_subscribe", "user_ids": [alice.id, carol.id]}))
+        .await;
+    for expected in [alice.id, carol.id] {
+        let now = b.next_of("presence").await;
+        assert_eq!(
+            now["event"],
+            json!({"type": "presence", "user_id": expected, "status": "offline"})
+        );
+    }
     let mut a = app.ws(&alice, None).await;
     a.hello().await;
     let online = b.next_of("presence").await;
@@ -89,6 +100,9 @@ async fn typing_and_presence_are_delivered_live() {
         json!({"type": "presence", "user_id": alice.id, "status": "online"})
     );
     assert!(online["position"].is_null(), "presence is ephemeral");
+    // Nobody follows bob, so alice hears nothing of him.
+    a.expect_silence(std::time::Duration::from_millis(200))
+        .await;
 
     a.send_json(json!({"type": "typing", "channel_id": ch}))
         .await;
