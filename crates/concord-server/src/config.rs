@@ -2,12 +2,12 @@
 //! environment variables (`__` between nested keys), then command-line flags; validated
 //! before anything starts. `concord.example.toml` documents every field.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Address to serve HTTP and WebSocket on.
@@ -24,7 +24,7 @@ pub struct Config {
     pub postgres: PostgresConfig,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LogConfig {
     /// `text` or `json`.
@@ -33,7 +33,7 @@ pub struct LogConfig {
     pub filter: String,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LimitsConfig {
     pub max_body_bytes: usize,
@@ -45,14 +45,14 @@ pub struct LimitsConfig {
     pub request_timeout_secs: u64,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SessionConfig {
     pub idle_timeout_secs: u64,
     pub lifetime_secs: u64,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RateLimitConfig {
     pub sends_per_second: u32,
@@ -61,14 +61,14 @@ pub struct RateLimitConfig {
     pub logins_per_minute_per_account: u32,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EventLogConfig {
     /// How long the event log keeps events for clients to resume from.
     pub retention_hours: u64,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PostgresConfig {
     pub max_connections: u32,
@@ -175,12 +175,38 @@ const NOT_CONFIG: &[&str] = &[
     "CONCORD_TEST_SLOW",
 ];
 
+/// Every setting's dotted path, e.g. `limits.max_body_bytes`.
+fn known_keys() -> Vec<String> {
+    fn walk(prefix: &str, value: &serde_json::Value, out: &mut Vec<String>) {
+        if let serde_json::Value::Object(map) = value {
+            for (k, v) in map {
+                let path = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                walk(&path, v, out);
+                out.push(path);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(
+        "",
+        &serde_json::to_value(Config::default()).unwrap_or_default(),
+        &mut out,
+    );
+    out
+}
+
 impl Config {
     /// Loads defaults, then `file` (if given), then `CONCORD_*` variables from `env`.
+    /// Unknown keys in the file are errors; unknown `CONCORD_*` variables are returned as
+    /// warnings (other tools may share the prefix) and otherwise ignored.
     pub fn load(
         file: Option<&Path>,
         env: impl IntoIterator<Item = (String, String)>,
-    ) -> Result<Self, String> {
+    ) -> Result<(Self, Vec<String>), String> {
         let mut builder = config::Config::builder();
         if let Some(path) = file {
             if !path.exists() {
@@ -188,6 +214,8 @@ impl Config {
             }
             builder = builder.add_source(config::File::from(path).format(config::FileFormat::Toml));
         }
+        let known = known_keys();
+        let mut warnings = Vec::new();
         for (key, value) in env {
             let Some(rest) = key.strip_prefix("CONCORD_") else {
                 continue;
@@ -196,6 +224,10 @@ impl Config {
                 continue;
             }
             let path = rest.to_lowercase().replace("__", ".");
+            if !known.contains(&path) {
+                warnings.push(format!("ignoring {key}: no setting {path}"));
+                continue;
+            }
             builder = builder
                 .set_override(path, value)
                 .map_err(|e| format!("{key}: {e}"))?;
@@ -205,7 +237,7 @@ impl Config {
             .and_then(|c| c.try_deserialize())
             .map_err(|e| format!("invalid configuration: {e}"))?;
         config.validate()?;
-        Ok(config)
+        Ok((config, warnings))
     }
 
     /// Checks ranges and combinations, with messages that say what to change.
@@ -326,23 +358,28 @@ mod tests {
 
     #[test]
     fn defaults_are_valid() {
-        let c = Config::load(None, Vec::new()).unwrap();
+        let (c, _) = Config::load(None, Vec::new()).unwrap();
         assert_eq!(c.listen.port(), 8080);
         assert_eq!(c.data_dir, PathBuf::from("concord-data"));
     }
 
     #[test]
     fn env_overrides_nested_keys_and_ignores_test_variables() {
-        let c = Config::load(
+        let (c, warnings) = Config::load(
             None,
             env(&[
                 ("CONCORD_LISTEN", "127.0.0.1:9000"),
                 ("CONCORD_LIMITS__MAX_MESSAGE_CHARS", "500"),
                 ("CONCORD_TEST_POSTGRES_URL", "postgres://x"),
                 ("OTHER", "1"),
+                ("CONCORD_NO_SUCH_KEY", "1"),
             ]),
         )
         .unwrap();
+        assert_eq!(
+            warnings,
+            vec!["ignoring CONCORD_NO_SUCH_KEY: no setting no_such_key".to_string()]
+        );
         assert_eq!(c.listen.port(), 9000);
         assert_eq!(c.limits.max_message_chars, 500);
     }
@@ -357,7 +394,7 @@ mod tests {
             "data_dir = \"/tmp/x\"\n[rate_limits]\nsends_per_second = 3\n",
         )
         .unwrap();
-        let c = Config::load(
+        let (c, _) = Config::load(
             Some(&file),
             env(&[("CONCORD_RATE_LIMITS__SENDS_PER_SECOND", "7")]),
         )
@@ -372,7 +409,11 @@ mod tests {
         assert!(e.contains("postgres://"), "{e}");
         let e = Config::load(None, env(&[("CONCORD_LIMITS__HISTORY_PAGE_MAX", "5")])).unwrap_err();
         assert!(e.contains("history_page_max"), "{e}");
-        let e = Config::load(None, env(&[("CONCORD_NO_SUCH_KEY", "1")])).unwrap_err();
+        std::fs::create_dir_all(std::env::temp_dir()).unwrap();
+        let file =
+            std::env::temp_dir().join(format!("concord-bad-key-{}.toml", std::process::id()));
+        std::fs::write(&file, "no_such_key = 1\n").unwrap();
+        let e = Config::load(Some(&file), Vec::new()).unwrap_err();
         assert!(e.contains("no_such_key"), "{e}");
         let e = Config::load(None, env(&[("CONCORD_LISTEN", "not an address")])).unwrap_err();
         assert!(e.contains("invalid configuration"), "{e}");

@@ -68,8 +68,11 @@ enum AdminCommand {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let mut config =
+    let (mut config, warnings) =
         Config::load(cli.config.as_deref(), std::env::vars()).map_err(anyhow::Error::msg)?;
+    for warning in &warnings {
+        eprintln!("warning: {warning}");
+    }
     if let Some(dir) = cli.data_dir {
         config.data_dir = dir;
     }

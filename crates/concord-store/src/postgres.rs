@@ -32,6 +32,11 @@ async fn begin_snapshot(conn: &mut DbConn) -> Result<sqlx::Transaction<'_, Db>, 
     Ok(tx)
 }
 
+/// PostgreSQL connections are sockets on the server's runtime: the writer stays on it.
+fn spawn_writer(writer: impl Future<Output = ()> + Send + 'static) {
+    tokio::spawn(writer);
+}
+
 include!("shared/writer.rs");
 include!("shared/rows.rs");
 include!("shared/writes.rs");

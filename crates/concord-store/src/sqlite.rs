@@ -21,6 +21,26 @@ async fn begin_snapshot(conn: &mut DbConn) -> Result<sqlx::Transaction<'_, Db>, 
     Connection::begin(conn).await
 }
 
+/// The writer gets a thread and a runtime of its own: it is the hot path of every write, and
+/// on a shared runtime it queues behind thousands of connection tasks. SQLite connections run
+/// on their own worker threads, so they do not care which runtime drives them.
+fn spawn_writer(writer: impl Future<Output = ()> + Send + 'static) {
+    let spawned = std::thread::Builder::new()
+        .name("concord-sqlite-writer".into())
+        .spawn(move || {
+            match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt.block_on(writer),
+                Err(e) => tracing::error!(error = %e, "cannot start the writer runtime"),
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start the writer thread");
+    }
+}
+
 include!("shared/writer.rs");
 include!("shared/rows.rs");
 include!("shared/writes.rs");

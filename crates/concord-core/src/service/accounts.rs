@@ -30,11 +30,10 @@ impl Services {
             None => username.clone(),
         };
         let password = req.password;
-        let password_hash =
-            tokio::task::spawn_blocking(move || credentials::hash_password(&password))
-                .await
-                .map_err(|e| DomainError::Unavailable(e.to_string()))?
-                .map_err(DomainError::Unavailable)?;
+        let password_hash = self
+            .hash_job(move || credentials::hash_password(&password))
+            .await?
+            .map_err(DomainError::Unavailable)?;
         let user = self
             .store
             .create_user(NewUser {
@@ -57,14 +56,14 @@ impl Services {
         let record = self.store.user_by_login(login.trim()).await?;
         let stored = record.as_ref().map(|r| r.password_hash.clone());
         let password = password.to_string();
-        let ok = tokio::task::spawn_blocking(move || {
-            credentials::verify_password(
-                &password,
-                stored.as_deref().unwrap_or(credentials::decoy_hash()),
-            )
-        })
-        .await
-        .map_err(|e| DomainError::Unavailable(e.to_string()))?;
+        let ok = self
+            .hash_job(move || {
+                credentials::verify_password(
+                    &password,
+                    stored.as_deref().unwrap_or(credentials::decoy_hash()),
+                )
+            })
+            .await?;
         let record = match record {
             Some(r) if ok && r.active => r,
             _ => return Err(DomainError::BadCredentials),

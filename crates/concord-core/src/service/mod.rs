@@ -59,6 +59,9 @@ pub struct Services {
     pub clock: Arc<dyn Clock>,
     pub presence: Arc<dyn PresenceView>,
     pub limits: Limits,
+    /// Password hashing is CPU- and memory-heavy (Argon2id, 19 MiB each): at most one per core
+    /// at a time, so a login flood queues instead of growing the blocking pool and the heap.
+    hashing: Arc<tokio::sync::Semaphore>,
 }
 
 impl Services {
@@ -68,12 +71,30 @@ impl Services {
         presence: Arc<dyn PresenceView>,
         limits: Limits,
     ) -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let hashing = Arc::new(tokio::sync::Semaphore::new(cores));
         Self {
             store,
             clock,
             presence,
             limits,
+            hashing,
         }
+    }
+
+    /// Runs password hashing or verification on a blocking thread, bounded by `hashing`.
+    async fn hash_job<T: Send + 'static>(
+        &self,
+        job: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, DomainError> {
+        let _permit = self
+            .hashing
+            .acquire()
+            .await
+            .map_err(|e| DomainError::Unavailable(e.to_string()))?;
+        tokio::task::spawn_blocking(job)
+            .await
+            .map_err(|e| DomainError::Unavailable(e.to_string()))
     }
 
     /// Loads a channel and the actor's membership and authorises `action` on it.

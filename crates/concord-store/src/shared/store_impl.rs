@@ -463,9 +463,9 @@ impl Store for SqlStore {
 
     async fn close(&self) {
         drop(self.jobs.lock().unwrap_or_else(|e| e.into_inner()).take());
-        let writer = self.writer.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(writer) = writer {
-            let _ = writer.await;
+        let done = self.writer_done.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(done) = done {
+            let _ = done.await;
         }
         for pool in &self.pools {
             pool.close().await;

@@ -47,7 +47,8 @@ const QUEUE_DEPTH: usize = 16 * 1024;
 pub struct SqlStore {
     read: DbPool,
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
-    writer: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// Fires when the writer has drained its queue and stopped.
+    writer_done: Mutex<Option<oneshot::Receiver<()>>>,
     committed: broadcast::Sender<CommittedBatch>,
     pools: Vec<DbPool>,
 }
@@ -56,12 +57,17 @@ impl SqlStore {
     fn start(read: DbPool, write: DbPool) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
         let (committed, _) = broadcast::channel(4096);
-        let writer = tokio::spawn(run_writer(write.clone(), rx, committed.clone()));
+        let (done_tx, done_rx) = oneshot::channel();
+        let writer = run_writer(write.clone(), rx, committed.clone());
+        spawn_writer(async move {
+            writer.await;
+            let _ = done_tx.send(());
+        });
         Self {
             pools: vec![read.clone(), write],
             read,
             jobs: Mutex::new(Some(tx)),
-            writer: Mutex::new(Some(writer)),
+            writer_done: Mutex::new(Some(done_rx)),
             committed,
         }
     }
