@@ -37,9 +37,10 @@ fn spawn_writer(writer: impl Future<Output = ()> + Send + 'static) {
     tokio::spawn(writer);
 }
 
-include!("shared/writer.rs");
+include!("shared/base.rs");
 include!("shared/rows.rs");
-include!("shared/writes.rs");
+include!("shared/sqlx_writer.rs");
+include!("shared/sqlx_writes.rs");
 include!("shared/store_impl.rs");
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");

@@ -112,38 +112,6 @@ async fn load_message(conn: &mut DbConn, id: MessageId) -> Result<Option<Message
     Ok(msgs.pop())
 }
 
-async fn load_channel(conn: &mut DbConn, id: ChannelId) -> Result<Option<Channel>, sqlx::Error> {
-    let row = sqlx::query(sqlf!("SELECT {CHANNEL_COLS} FROM channels c WHERE c.id = $1"))
-        .bind(id.0)
-        .fetch_optional(&mut *conn)
-        .await?;
-    row.as_ref().map(channel_from_row).transpose()
-}
-
-/// Appends an event to the log inside the current transaction.
-async fn append_event(
-    conn: &mut DbConn,
-    events: &mut Vec<CommittedEvent>,
-    audience: Audience,
-    at: Timestamp,
-    event: Event,
-) -> Result<(), StoreError> {
-    let payload = serde_json::to_string(&event).map_err(|e| StoreError::Unavailable(e.to_string()))?;
-    let position: i64 = sqlx::query_scalar(
-        "INSERT INTO events (created_at, channel_id, user_id, kind, payload) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-    )
-    .bind(ms(at))
-    .bind(audience.channel().map(|c| c.0))
-    .bind(audience.user().map(|u| u.0))
-    .bind(event.kind())
-    .bind(payload)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(map_err)?;
-    events.push(CommittedEvent { stored: StoredEvent { position, at, event }, audience });
-    Ok(())
-}
-
 fn channel_audience(channel: &Channel) -> Audience {
     if channel.kind == ChannelKind::Public { Audience::Everyone } else { Audience::Channel(channel.id) }
 }

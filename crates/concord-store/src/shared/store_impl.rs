@@ -1,10 +1,10 @@
-// Included by the backends (see writer.rs): the `Store` trait, reads on the pool and writes
-// through the writer.
+// Included by the backends (see base.rs): the `Store` trait, reads on the pool and writes
+// through the backend's writer.
 
 #[async_trait]
 impl Store for SqlStore {
     async fn create_user(&self, user: NewUser) -> Result<User, StoreError> {
-        self.write(move |c, _| Box::pin(op_create_user(c, user))).await
+        write_op!(self, op_create_user(user))
     }
 
     async fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {
@@ -65,23 +65,7 @@ impl Store for SqlStore {
     }
 
     async fn create_session(&self, s: NewSession) -> Result<(), StoreError> {
-        self.write(move |c, _| {
-            Box::pin(async move {
-                sqlx::query(
-                    "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at) \
-                     VALUES ($1, $2, $3, $3, $4)",
-                )
-                .bind(&s.token_hash)
-                .bind(s.user_id.0)
-                .bind(ms(s.created_at))
-                .bind(ms(s.expires_at))
-                .execute(&mut *c)
-                .await
-                .map_err(map_err)?;
-                Ok(())
-            })
-        })
-        .await
+        write_op!(self, op_create_session(s))
     }
 
     async fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>, StoreError> {
@@ -102,37 +86,16 @@ impl Store for SqlStore {
 
     async fn touch_session(&self, token_hash: &str, at: Timestamp) -> Result<(), StoreError> {
         let hash = token_hash.to_string();
-        self.write(move |c, _| {
-            Box::pin(async move {
-                sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1")
-                    .bind(&hash)
-                    .bind(ms(at))
-                    .execute(&mut *c)
-                    .await
-                    .map_err(map_err)?;
-                Ok(())
-            })
-        })
-        .await
+        write_op!(self, op_touch_session(hash, at))
     }
 
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
         let hash = token_hash.to_string();
-        self.write(move |c, _| {
-            Box::pin(async move {
-                sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-                    .bind(&hash)
-                    .execute(&mut *c)
-                    .await
-                    .map_err(map_err)?;
-                Ok(())
-            })
-        })
-        .await
+        write_op!(self, op_delete_session(hash))
     }
 
     async fn create_channel(&self, channel: NewChannel) -> Result<Channel, StoreError> {
-        self.write(move |c, ev| Box::pin(op_create_channel(c, ev, channel))).await
+        write_op!(self, op_create_channel(channel))
     }
 
     async fn channel(&self, id: ChannelId) -> Result<Option<Channel>, StoreError> {
@@ -154,7 +117,7 @@ impl Store for SqlStore {
     }
 
     async fn update_channel(&self, id: ChannelId, update: ChannelUpdate, at: Timestamp) -> Result<Channel, StoreError> {
-        self.write(move |c, ev| Box::pin(op_update_channel(c, ev, id, update, at))).await
+        write_op!(self, op_update_channel(id, update, at))
     }
 
     async fn membership(&self, channel: ChannelId, user: UserId) -> Result<Option<Membership>, StoreError> {
@@ -182,7 +145,7 @@ impl Store for SqlStore {
         actor: UserId,
         at: Timestamp,
     ) -> Result<Vec<UserId>, StoreError> {
-        self.write(move |c, ev| Box::pin(op_add_members(c, ev, channel, users, actor, at))).await
+        write_op!(self, op_add_members(channel, users, actor, at))
     }
 
     async fn remove_member(
@@ -192,7 +155,7 @@ impl Store for SqlStore {
         actor: UserId,
         at: Timestamp,
     ) -> Result<bool, StoreError> {
-        self.write(move |c, ev| Box::pin(op_remove_member(c, ev, channel, user, actor, at))).await
+        write_op!(self, op_remove_member(channel, user, actor, at))
     }
 
     async fn members(&self, channel: ChannelId) -> Result<Vec<Member>, StoreError> {
@@ -276,7 +239,7 @@ impl Store for SqlStore {
     }
 
     async fn send_message(&self, message: NewMessage) -> Result<SendOutcome, StoreError> {
-        self.write(move |c, ev| Box::pin(op_send_message(c, ev, message))).await
+        write_op!(self, op_send_message(message))
     }
 
     async fn message(&self, id: MessageId) -> Result<Option<Message>, StoreError> {
@@ -327,7 +290,7 @@ impl Store for SqlStore {
     }
 
     async fn edit_message(&self, id: MessageId, text: String, at: Timestamp) -> Result<Message, StoreError> {
-        self.write(move |c, ev| Box::pin(op_edit_message(c, ev, id, text, at))).await
+        write_op!(self, op_edit_message(id, text, at))
     }
 
     async fn message_versions(&self, id: MessageId) -> Result<Vec<MessageVersion>, StoreError> {
@@ -358,7 +321,7 @@ impl Store for SqlStore {
     }
 
     async fn delete_message(&self, id: MessageId, at: Timestamp) -> Result<(), StoreError> {
-        self.write(move |c, ev| Box::pin(op_delete_message(c, ev, id, at))).await
+        write_op!(self, op_delete_message(id, at))
     }
 
     async fn set_reaction(
@@ -369,11 +332,11 @@ impl Store for SqlStore {
         present: bool,
         at: Timestamp,
     ) -> Result<bool, StoreError> {
-        self.write(move |c, ev| Box::pin(op_set_reaction(c, ev, id, user, emoji, present, at))).await
+        write_op!(self, op_set_reaction(id, user, emoji, present, at))
     }
 
     async fn set_pinned(&self, id: MessageId, user: UserId, pinned: bool, at: Timestamp) -> Result<bool, StoreError> {
-        self.write(move |c, ev| Box::pin(op_set_pinned(c, ev, id, user, pinned, at))).await
+        write_op!(self, op_set_pinned(id, user, pinned, at))
     }
 
     async fn pinned_messages(&self, channel: ChannelId) -> Result<Vec<Message>, StoreError> {
@@ -392,7 +355,7 @@ impl Store for SqlStore {
     }
 
     async fn mark_read(&self, channel: ChannelId, user: UserId, seq: i64, at: Timestamp) -> Result<i64, StoreError> {
-        self.write(move |c, ev| Box::pin(op_mark_read(c, ev, channel, user, seq, at))).await
+        write_op!(self, op_mark_read(channel, user, seq, at))
     }
 
     async fn events_for_user(
@@ -454,7 +417,7 @@ impl Store for SqlStore {
     }
 
     async fn prune_events(&self, before: Timestamp) -> Result<u64, StoreError> {
-        self.write(move |c, _| Box::pin(op_prune_events(c, before))).await
+        write_op!(self, op_prune_events(before))
     }
 
     fn subscribe(&self) -> broadcast::Receiver<CommittedBatch> {

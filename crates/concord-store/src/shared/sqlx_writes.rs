@@ -1,7 +1,8 @@
-// Included by the backends (see writer.rs): the write operations, each run inside the
-// writer's transaction under its own savepoint, appending its events to the log.
+// The write operations for the sqlx writer (PostgreSQL), each run inside the writer's
+// transaction under its own savepoint, appending its events to the log. SQLite's writer runs
+// the same statements through rusqlite (`sqlite_writer.rs`).
 
-async fn op_create_user(conn: &mut DbConn, u: NewUser) -> Result<User, StoreError> {
+async fn op_create_user(conn: &mut DbConn, _events: &mut Vec<CommittedEvent>, u: NewUser) -> Result<User, StoreError> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO users (username, email, display_name, password_hash, is_admin, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -427,7 +428,7 @@ async fn op_mark_read(
     Ok(seq)
 }
 
-async fn op_prune_events(conn: &mut DbConn, before: Timestamp) -> Result<u64, StoreError> {
+async fn op_prune_events(conn: &mut DbConn, _events: &mut Vec<CommittedEvent>, before: Timestamp) -> Result<u64, StoreError> {
     let upto: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM events WHERE created_at < $1")
         .bind(ms(before))
         .fetch_one(&mut *conn)
@@ -445,4 +446,71 @@ async fn op_prune_events(conn: &mut DbConn, before: Timestamp) -> Result<u64, St
         .await
         .map_err(map_err)?;
     Ok(done.rows_affected())
+}
+
+async fn load_channel(conn: &mut DbConn, id: ChannelId) -> Result<Option<Channel>, sqlx::Error> {
+    let row = sqlx::query(sqlf!("SELECT {CHANNEL_COLS} FROM channels c WHERE c.id = $1"))
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(channel_from_row).transpose()
+}
+
+/// Appends an event to the log inside the current transaction.
+async fn append_event(
+    conn: &mut DbConn,
+    events: &mut Vec<CommittedEvent>,
+    audience: Audience,
+    at: Timestamp,
+    event: Event,
+) -> Result<(), StoreError> {
+    let payload = serde_json::to_string(&event).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    let position: i64 = sqlx::query_scalar(
+        "INSERT INTO events (created_at, channel_id, user_id, kind, payload) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(ms(at))
+    .bind(audience.channel().map(|c| c.0))
+    .bind(audience.user().map(|u| u.0))
+    .bind(event.kind())
+    .bind(payload)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    events.push(CommittedEvent { stored: StoredEvent { position, at, event }, audience });
+    Ok(())
+}
+
+
+async fn op_create_session(conn: &mut DbConn, _events: &mut Vec<CommittedEvent>, s: NewSession) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $3, $4)",
+    )
+    .bind(&s.token_hash)
+    .bind(s.user_id.0)
+    .bind(ms(s.created_at))
+    .bind(ms(s.expires_at))
+    .execute(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
+async fn op_touch_session(
+    conn: &mut DbConn,
+    _events: &mut Vec<CommittedEvent>,
+    hash: String,
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1")
+        .bind(&hash)
+        .bind(ms(at))
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    Ok(())
+}
+
+async fn op_delete_session(conn: &mut DbConn, _events: &mut Vec<CommittedEvent>, hash: String) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(&hash).execute(&mut *conn).await.map_err(map_err)?;
+    Ok(())
 }
