@@ -3,6 +3,7 @@
 //! Invariant: nothing here knows HTTP, JSON framing or SQL. Handlers call [`service::Services`];
 //! services decide with [`authz`] and persist through [`store::Store`].
 
+pub mod access;
 pub mod authz;
 pub mod clock;
 pub mod credentials;

@@ -188,6 +188,7 @@ impl Services {
         self.store
             .remove_member(id, actor.user_id, actor.user_id, self.clock.now())
             .await?;
+        self.access.forget(id, actor.user_id);
         Ok(())
     }
 
@@ -230,6 +231,7 @@ impl Services {
         {
             return Err(DomainError::NotFound("member"));
         }
+        self.access.forget(id, user);
         Ok(())
     }
 

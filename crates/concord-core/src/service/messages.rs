@@ -36,7 +36,7 @@ impl Services {
             .as_deref()
             .map(validate::client_msg_id)
             .transpose()?;
-        self.channel_for(actor, channel_id, ChannelAction::Post)
+        self.authorize_fast(actor, channel_id, ChannelAction::Post)
             .await?;
         if let Some(root_id) = input.thread_root_id {
             let root = self.store.message(root_id).await?;
@@ -312,7 +312,7 @@ impl Services {
         actor: &Actor,
         channel_id: ChannelId,
     ) -> Result<(), DomainError> {
-        self.channel_for(actor, channel_id, ChannelAction::Typing)
+        self.authorize_fast(actor, channel_id, ChannelAction::Typing)
             .await?;
         Ok(())
     }

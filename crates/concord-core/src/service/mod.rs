@@ -62,6 +62,8 @@ pub struct Services {
     /// Password hashing is CPU- and memory-heavy (Argon2id, 19 MiB each): at most one per core
     /// at a time, so a login flood queues instead of growing the blocking pool and the heap.
     hashing: Arc<tokio::sync::Semaphore>,
+    /// Channels and memberships for authorising the hot path (sends, typing).
+    access: Arc<crate::access::AccessCache>,
 }
 
 impl Services {
@@ -73,12 +75,14 @@ impl Services {
     ) -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let hashing = Arc::new(tokio::sync::Semaphore::new(cores));
+        let access = crate::access::AccessCache::following(store.subscribe());
         Self {
             store,
             clock,
             presence,
             limits,
             hashing,
+            access,
         }
     }
 
@@ -95,6 +99,22 @@ impl Services {
         tokio::task::spawn_blocking(job)
             .await
             .map_err(|e| DomainError::Unavailable(e.to_string()))
+    }
+
+    /// As [`Services::channel_for`], from the access cache: for actions that need only the
+    /// channel's kind and the membership (the returned channel's other fields may be stale).
+    async fn authorize_fast(
+        &self,
+        actor: &Actor,
+        id: ChannelId,
+        action: ChannelAction,
+    ) -> Result<(), DomainError> {
+        let (channel, membership) = self
+            .access
+            .lookup(self.store.as_ref(), id, actor.user_id)
+            .await?;
+        let channel = channel.ok_or(DomainError::NotFound("channel"))?;
+        authorize_channel(actor, action, &channel, membership.as_ref())
     }
 
     /// Loads a channel and the actor's membership and authorises `action` on it.

@@ -250,3 +250,63 @@ async fn dms_are_found_again_and_have_a_fixed_membership() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn removed_members_cannot_post_from_the_moment_they_are_removed() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    let private = app.channel(&alice, "core", "private", &[&bob]).await;
+    let public = app.channel(&alice, "lobby", "public", &[&bob]).await;
+    // Bob posts (so his access is remembered), then is removed or leaves; his very next post fails.
+    for _ in 0..3 {
+        app.send(&bob, private, "still here").await;
+        app.send(&bob, public, "still here").await;
+    }
+    let (status, _) = app
+        .delete(
+            Some(&alice.token),
+            &format!("/api/v1/channels/{private}/members/{}", bob.id),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = app
+        .post(
+            Some(&bob.token),
+            &format!("/api/v1/channels/{private}/messages"),
+            json!({"text": "x"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = app
+        .post(
+            Some(&bob.token),
+            &format!("/api/v1/channels/{public}/leave"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = app
+        .post(
+            Some(&bob.token),
+            &format!("/api/v1/channels/{public}/messages"),
+            json!({"text": "x"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // Invited back, he may post again.
+    app.post(
+        Some(&alice.token),
+        &format!("/api/v1/channels/{private}/members"),
+        json!({"user_ids": [bob.id]}),
+    )
+    .await;
+    let (status, _) = app
+        .post(
+            Some(&bob.token),
+            &format!("/api/v1/channels/{private}/messages"),
+            json!({"text": "back"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+}
