@@ -49,15 +49,16 @@ pub async fn open(path: &Path) -> Result<SqlStore, StoreError> {
     migrate.close().await;
     migrated.map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))?;
     let writer = open_writer(path).map_err(map_rerr)?;
+    let checkpointer = open_writer(path).map_err(map_rerr)?;
     let read = SqlitePoolOptions::new()
         .max_connections(8)
         .connect_with(options.read_only(true))
         .await
         .map_err(map_err)?;
-    SqlStore::start_sqlite(read, writer)
+    SqlStore::start_sqlite(read, writer, checkpointer)
 }
 
-/// The writer's connection: the same durability settings as the readers'.
+/// A writing connection (the writer's, the checkpointer's): the readers' durability settings.
 fn open_writer(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
     let conn = rusqlite::Connection::open(path)?;
     conn.busy_timeout(Duration::from_secs(10))?;
@@ -65,6 +66,8 @@ fn open_writer(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.pragma_update(None, "cache_size", -32768)?;
+    // Checkpoints run on their own thread (see `run_checkpointer`); this is only a backstop.
+    conn.pragma_update(None, "wal_autocheckpoint", 20_000)?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }

@@ -19,15 +19,21 @@ macro_rules! write_op {
 }
 
 impl SqlStore {
-    fn start_sqlite(read: DbPool, conn: rusqlite::Connection) -> Result<Self, StoreError> {
+    fn start_sqlite(read: DbPool, conn: rusqlite::Connection, checkpointer: rusqlite::Connection) -> Result<Self, StoreError> {
         let (store, parts) = Self::with_writer(read.clone(), vec![read]);
+        let (writer_alive, writer_gone) = std::sync::mpsc::channel::<()>();
         std::thread::Builder::new()
             .name("concord-sqlite-writer".into())
             .spawn(move || {
                 run_writer(conn, parts.jobs, parts.committed);
+                drop(writer_alive);
                 let _ = parts.done.send(());
             })
             .map_err(|e| StoreError::Unavailable(format!("cannot start the writer thread: {e}")))?;
+        std::thread::Builder::new()
+            .name("concord-sqlite-checkpointer".into())
+            .spawn(move || run_checkpointer(checkpointer, writer_gone))
+            .map_err(|e| StoreError::Unavailable(format!("cannot start the checkpointer thread: {e}")))?;
         Ok(store)
     }
 
@@ -67,6 +73,25 @@ fn run_writer(mut conn: rusqlite::Connection, mut jobs: mpsc::Receiver<Job>, com
         let mut finishers = Vec::with_capacity(size);
         let result = commit_batch(&mut conn, batch.drain(..), &mut events, &mut finishers);
         settle_batch(result.map_err(|e| e.to_string()), finishers, events, &committed, started, size);
+    }
+}
+
+/// Copies the WAL back into the database file off the writer's thread, so commits do not pay
+/// for checkpoints (the writer's own automatic checkpoint is only a backstop). Stops with the
+/// writer.
+fn run_checkpointer(conn: rusqlite::Connection, writer_gone: std::sync::mpsc::Receiver<()>) {
+    loop {
+        match writer_gone.recv_timeout(std::time::Duration::from_millis(500)) {
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                    tracing::warn!(error = %e, "WAL checkpoint failed");
+                }
+            }
+            _ => break,
+        }
+    }
+    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
+        tracing::warn!(error = %e, "final WAL checkpoint failed");
     }
 }
 

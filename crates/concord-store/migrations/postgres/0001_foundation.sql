@@ -60,10 +60,11 @@ CREATE TABLE messages (
     deleted_at     BIGINT,
     pinned_at      BIGINT,
     pinned_by      BIGINT,
-    UNIQUE (channel_id, seq),
-    UNIQUE (sender_id, client_msg_id)
+    UNIQUE (channel_id, seq)
 );
-CREATE INDEX messages_thread ON messages(thread_root_id, seq);
+-- Partial indexes: most messages have no idempotency key and are not replies.
+CREATE UNIQUE INDEX messages_client_msg_id ON messages(sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL;
+CREATE INDEX messages_thread ON messages(thread_root_id, seq) WHERE thread_root_id IS NOT NULL;
 CREATE INDEX messages_channel_time ON messages(channel_id, created_at);
 
 CREATE TABLE message_versions (
