@@ -80,14 +80,10 @@ fn run_writer(mut conn: rusqlite::Connection, mut jobs: mpsc::Receiver<Job>, com
 /// for checkpoints (the writer's own automatic checkpoint is only a backstop). Stops with the
 /// writer.
 fn run_checkpointer(conn: rusqlite::Connection, writer_gone: std::sync::mpsc::Receiver<()>) {
-    loop {
-        match writer_gone.recv_timeout(std::time::Duration::from_millis(500)) {
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-                    tracing::warn!(error = %e, "WAL checkpoint failed");
-                }
-            }
-            _ => break,
+    let tick = std::time::Duration::from_millis(500);
+    while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = writer_gone.recv_timeout(tick) {
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(error = %e, "WAL checkpoint failed");
         }
     }
     if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
