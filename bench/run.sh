@@ -90,7 +90,7 @@ export CONCORD_LOG__FILTER=warn
 echo "== creating the admin in $DATA"
 echo "$ADMIN_PASSWORD" | "$SERVER" --data-dir "$DATA" admin create-user --username admin --admin --password-stdin
 
-# Not CONCORD_*: the server reads every CONCORD_* variable as configuration.
+# Not CONCORD_*: the server would warn that it is not one of its settings.
 export LOADGEN_ADMIN_PASSWORD=$ADMIN_PASSWORD
 
 for scenario in "${SCENARIOS[@]}"; do
