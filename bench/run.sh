@@ -37,8 +37,9 @@ PERF_DIR=${PERF_DIR:-/tmp}
 
 echo "== building release binaries"
 cargo build --release -p concord-server -p concord-bench
-SERVER=$ROOT/target/release/concord
-LOADGEN=$ROOT/target/release/concord-loadgen
+TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+SERVER=$TARGET_DIR/release/concord
+LOADGEN=$TARGET_DIR/release/concord-loadgen
 
 # Enough descriptors for 10,000+ connections on each side.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"

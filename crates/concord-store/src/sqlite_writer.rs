@@ -97,17 +97,20 @@ fn commit_batch(
     events: &mut Vec<CommittedEvent>,
     finishers: &mut Vec<Finisher>,
 ) -> rusqlite::Result<()> {
-    let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     for job in batch {
         let mark = events.len();
-        let mut savepoint = tx.savepoint()?;
-        match job(&savepoint, events) {
+        // Savepoint statements from the statement cache: rusqlite's `savepoint()` parses its SQL
+        // anew for every job, which showed up in the writer's profile.
+        tx.prepare_cached("SAVEPOINT job")?.execute([])?;
+        match job(&tx, events) {
             Some(finish) => {
-                savepoint.commit()?;
+                tx.prepare_cached("RELEASE job")?.execute([])?;
                 finishers.push(finish);
             }
             None => {
-                savepoint.rollback()?;
+                tx.prepare_cached("ROLLBACK TO job")?.execute([])?;
+                tx.prepare_cached("RELEASE job")?.execute([])?;
                 events.truncate(mark);
             }
         }
