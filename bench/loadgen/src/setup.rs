@@ -119,6 +119,7 @@ impl Api {
             email: None,
             display_name: Some(format!("Load {username}")),
             is_admin: false,
+            guest: false,
         };
         let url = format!("{}/users", self.base);
         let created: Option<serde_json::Value> = self

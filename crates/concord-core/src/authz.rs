@@ -4,17 +4,41 @@
 //! A channel the actor may not see is reported as not found, so its existence does not leak.
 
 use crate::error::DomainError;
+use crate::org::{OrgSnapshot, perm};
 use crate::store::Membership;
-use concord_proto::{Channel, ChannelKind, MemberRole, UserId};
+use concord_proto::{Channel, ChannelKind, DepartmentId, MemberRole, UserId};
+use std::sync::Arc;
 
-/// Who is making a request. Later kinds (bots, app tokens with scopes) extend this type and
-/// are decided here too.
+/// Who is making a request, with the organisation as it was when the request arrived. Later
+/// kinds (bots, app tokens with scopes) extend this type and are decided here too.
 #[derive(Clone, Debug)]
 pub struct Actor {
     pub user_id: UserId,
-    pub is_admin: bool,
     /// Hash of the session token the request came with, so the session can be ended.
     pub session: Option<String>,
+    /// The client's address, for the audit log.
+    pub ip: Option<String>,
+    pub org: Arc<OrgSnapshot>,
+}
+
+impl Actor {
+    /// Whether the actor holds `permission` in department `target` (`None`: org-wide).
+    pub fn can(&self, permission: &str, target: Option<DepartmentId>) -> bool {
+        self.org.allows(self.user_id, permission, target)
+    }
+
+    /// `Forbidden` naming the missing permission unless the actor holds it.
+    pub fn require(
+        &self,
+        permission: &'static str,
+        target: Option<DepartmentId>,
+    ) -> Result<(), DomainError> {
+        if self.can(permission, target) {
+            Ok(())
+        } else {
+            Err(DomainError::MissingPermission(permission.to_string()))
+        }
+    }
 }
 
 /// Organisation-wide actions.
@@ -47,12 +71,16 @@ pub enum ChannelAction {
 }
 
 pub fn authorize_org(actor: &Actor, action: OrgAction) -> Result<(), DomainError> {
-    match action {
-        OrgAction::CreateUser if actor.is_admin => Ok(()),
-        OrgAction::ListUsers | OrgAction::CreateChannel | OrgAction::BrowsePublicChannels => Ok(()),
-        OrgAction::OpenDirectMessage => Ok(()),
-        OrgAction::CreateUser => Err(DomainError::Forbidden("requires an org admin")),
-    }
+    actor.require(
+        match action {
+            OrgAction::CreateUser => perm::USER_MANAGE,
+            OrgAction::ListUsers => perm::DIRECTORY_READ,
+            OrgAction::CreateChannel => perm::CHANNEL_CREATE,
+            OrgAction::BrowsePublicChannels => perm::CHANNEL_BROWSE,
+            OrgAction::OpenDirectMessage => perm::DM_OPEN,
+        },
+        None,
+    )
 }
 
 pub fn authorize_channel(
@@ -62,7 +90,10 @@ pub fn authorize_channel(
     membership: Option<&Membership>,
 ) -> Result<(), DomainError> {
     let member = membership.is_some();
-    let visible = member || channel.kind == ChannelKind::Public;
+    // Guests (no `channel.browse`) see only the channels they are in.
+    let browse = channel.kind == ChannelKind::Public && actor.can(perm::CHANNEL_BROWSE, None);
+    let visible = member || browse;
+    let manage_any = actor.can(perm::CHANNEL_MANAGE_ANY, None);
     if !visible {
         return Err(DomainError::NotFound("channel"));
     }
@@ -71,17 +102,17 @@ pub fn authorize_channel(
     use ChannelAction as A;
     let allowed = match action {
         A::View | A::ReadHistory => true,
-        A::Join => channel.kind == ChannelKind::Public,
+        A::Join => browse,
         A::Leave => member && !direct,
         A::Invite => member && !direct,
         A::RemoveMember { target } => {
-            !direct && (target == actor.user_id || channel_admin || actor.is_admin)
+            !direct && (target == actor.user_id || channel_admin || manage_any)
         }
-        A::Update => !direct && (channel_admin || actor.is_admin),
+        A::Update => !direct && (channel_admin || manage_any),
         A::Post | A::React | A::Pin | A::MarkRead | A::Typing => member,
         A::EditMessage { author } => member && author == actor.user_id,
         A::DeleteMessage { author } => {
-            (member && author == actor.user_id) || channel_admin || actor.is_admin
+            (member && author == actor.user_id) || channel_admin || manage_any
         }
     };
     if allowed {
@@ -120,10 +151,39 @@ mod tests {
     }
 
     fn actor(id: i64, is_admin: bool) -> Actor {
+        use crate::org::{OrgData, builtin_roles};
+        use concord_proto::{AssignmentId, Role, RoleAssignment, RoleId, Subject};
+        let roles = builtin_roles()
+            .into_iter()
+            .enumerate()
+            .map(|(i, (key, name, _, perms))| Role {
+                id: RoleId(i as i64 + 1),
+                name: name.into(),
+                description: String::new(),
+                builtin: Some(key.into()),
+                permissions: perms.into_iter().map(String::from).collect(),
+            })
+            .collect();
+        let assignments = if is_admin {
+            vec![RoleAssignment {
+                id: AssignmentId(1),
+                role_id: RoleId(1),
+                subject: Subject::User(UserId(id)),
+                scope_department_id: None,
+                created_at: Timestamp::UNIX_EPOCH,
+            }]
+        } else {
+            vec![]
+        };
         Actor {
             user_id: UserId(id),
-            is_admin,
             session: None,
+            ip: None,
+            org: Arc::new(OrgSnapshot::build(OrgData {
+                roles,
+                assignments,
+                ..Default::default()
+            })),
         }
     }
 

@@ -12,6 +12,8 @@ pub enum DomainError {
     NotFound(&'static str),
     #[error("not allowed: {0}")]
     Forbidden(&'static str),
+    #[error("not allowed: requires the permission {0}")]
+    MissingPermission(String),
     #[error("{field}: {reason}")]
     Invalid { field: &'static str, reason: String },
     #[error("message is longer than {max} characters")]

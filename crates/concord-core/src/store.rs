@@ -5,10 +5,12 @@
 //! (an outbox), so followers of the log (WebSocket resume, later webhooks, search, a NATS bus)
 //! never see a change without its event or an event without its change.
 
+pub use crate::org::{DepartmentNode, OrgData, UserPlacement};
 use async_trait::async_trait;
 use concord_proto::{
-    Channel, ChannelId, ChannelKind, Member, MemberRole, Message, MessageId, MessageVersion,
-    MyChannel, Position, StoredEvent, User, UserId,
+    AssignmentId, AuditEntry, Channel, ChannelId, ChannelKind, DepartmentId, Member, MemberRole,
+    Message, MessageId, MessageVersion, MyChannel, Position, RoleId, StoredEvent, Subject, User,
+    UserId, UserStatus,
 };
 use jiff::Timestamp;
 use std::sync::Arc;
@@ -85,8 +87,122 @@ pub struct NewUser {
     pub email: Option<String>,
     pub display_name: String,
     pub password_hash: String,
+    /// Also give the built-in org admin role (at org scope).
     pub is_admin: bool,
+    /// A guest: holds the built-in guest role instead of member.
+    pub guest: bool,
+    /// Lower-case text people search matches against (names, pinyin, employee number).
+    pub search_key: String,
     pub created_at: Timestamp,
+}
+
+/// A person's organisational attributes as stored.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UserAttributes {
+    pub title: Option<String>,
+    pub region: Option<String>,
+    pub employee_no: Option<String>,
+    pub phone: Option<String>,
+    pub time_zone: Option<String>,
+    pub locale: Option<String>,
+    pub manager_id: Option<UserId>,
+    pub project_tags: Vec<String>,
+}
+
+/// A person with everything the directory knows about them (any status).
+#[derive(Clone, Debug)]
+pub struct StoredProfile {
+    pub user: User,
+    pub status: UserStatus,
+    pub attributes: UserAttributes,
+    pub placement: UserPlacement,
+}
+
+/// One entry for the audit log, written in the same transaction as the change it records.
+#[derive(Clone, Debug)]
+pub struct NewAudit {
+    pub at: Timestamp,
+    pub actor_id: Option<UserId>,
+    pub ip: Option<String>,
+    pub action: String,
+    /// E.g. `department:12`. For a change that creates something, `{id}` is replaced with
+    /// the new id.
+    pub target: String,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct AuditFilter {
+    pub actor_id: Option<UserId>,
+    pub action: Option<String>,
+    pub action_prefix: bool,
+    pub target: Option<String>,
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+    pub before_id: Option<i64>,
+    pub limit: i64,
+}
+
+/// A change to the organisation. The service has checked it against the current snapshot
+/// (and holds the organisation lock); the store applies it with its audit entry atomically.
+#[derive(Clone, Debug)]
+pub enum OrgChange {
+    CreateDepartment {
+        name: String,
+        parent_id: Option<DepartmentId>,
+        at: Timestamp,
+    },
+    UpdateDepartment {
+        id: DepartmentId,
+        name: String,
+        parent_id: Option<DepartmentId>,
+    },
+    DeleteDepartment {
+        id: DepartmentId,
+    },
+    /// Replaces the person's names, attributes, status and departments. A status other than
+    /// active also ends their sessions.
+    UpdateUser {
+        id: UserId,
+        display_name: String,
+        email: Option<String>,
+        search_key: String,
+        status: UserStatus,
+        attributes: UserAttributes,
+        primary_department: Option<DepartmentId>,
+        secondary_departments: Vec<DepartmentId>,
+    },
+    RegisterPermission {
+        name: String,
+        description: String,
+        at: Timestamp,
+    },
+    CreateRole {
+        name: String,
+        description: String,
+        permissions: Vec<String>,
+        at: Timestamp,
+    },
+    UpdateRole {
+        id: RoleId,
+        name: String,
+        description: String,
+        permissions: Vec<String>,
+    },
+    /// Also removes the role's assignments.
+    DeleteRole {
+        id: RoleId,
+    },
+    Assign {
+        role_id: RoleId,
+        subject: Subject,
+        scope: Option<DepartmentId>,
+        at: Timestamp,
+    },
+    Unassign {
+        id: AssignmentId,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -156,6 +272,34 @@ pub enum SendOutcome {
 
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
+    // The organisation.
+    /// Creates the built-in roles that do not exist yet (key, name, description, permissions),
+    /// keeps the org admin role holding every built-in permission, and gives it to users
+    /// created as admins before roles existed.
+    async fn ensure_builtin_roles(
+        &self,
+        roles: Vec<(String, String, String, Vec<String>)>,
+        all_builtin_permissions: Vec<String>,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
+    async fn org_data(&self) -> Result<OrgData, StoreError>;
+    /// Applies `change` and appends `audit`; returns the id of what was created (else 0).
+    async fn apply_org_change(&self, change: OrgChange, audit: NewAudit)
+    -> Result<i64, StoreError>;
+    async fn append_audit(&self, audit: NewAudit) -> Result<(), StoreError>;
+    /// Newest first.
+    async fn audit_entries(&self, filter: AuditFilter) -> Result<Vec<AuditEntry>, StoreError>;
+    async fn user_profile(&self, id: UserId) -> Result<Option<StoredProfile>, StoreError>;
+    /// Active people whose search key contains `needle` (lower case), or all when `None`;
+    /// limited to `among` when given; ordered by id after `after`.
+    async fn search_users(
+        &self,
+        needle: Option<&str>,
+        among: Option<&[UserId]>,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<User>, StoreError>;
+
     // Users and sessions.
     async fn create_user(&self, user: NewUser) -> Result<User, StoreError>;
     async fn user(&self, id: UserId) -> Result<Option<User>, StoreError>;

@@ -33,6 +33,19 @@ id_type!(
     MessageId
 );
 
+id_type!(
+    /// A department in the organisation's tree.
+    DepartmentId
+);
+id_type!(
+    /// A role: a named set of permissions.
+    RoleId
+);
+id_type!(
+    /// One grant of a role to a user or a department, at a scope.
+    AssignmentId
+);
+
 /// A position in the durable event log: strictly increasing, shared by all channels.
 /// Clients remember the last one they saw and give it back when they reconnect.
 pub type Position = i64;

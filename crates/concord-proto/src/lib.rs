@@ -6,14 +6,20 @@
 
 pub mod error;
 pub mod event;
+pub mod geo;
 pub mod ids;
 pub mod model;
+pub mod org;
 pub mod requests;
+pub mod rules;
 pub mod ws;
 
 pub use error::{ErrorBody, ErrorDetail};
 pub use event::{Event, PresenceStatus, StoredEvent};
-pub use ids::{ChannelId, MessageId, Position, UserId};
+pub use geo::{Geofence, LocationReport};
+pub use ids::{AssignmentId, ChannelId, DepartmentId, MessageId, Position, RoleId, UserId};
 pub use model::*;
+pub use org::*;
 pub use requests::*;
+pub use rules::MembershipRule;
 pub use ws::{ClientFrame, ServerFrame};

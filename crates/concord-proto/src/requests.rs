@@ -33,6 +33,9 @@ pub struct CreateUserRequest {
     pub display_name: Option<String>,
     #[serde(default)]
     pub is_admin: bool,
+    /// A guest sees only the channels it is invited to.
+    #[serde(default)]
+    pub guest: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

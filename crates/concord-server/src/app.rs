@@ -26,6 +26,8 @@ pub enum StartupError {
     },
     #[error("server error: {0}")]
     Serve(std::io::Error),
+    #[error("cannot load the organisation: {0}")]
+    Org(String),
 }
 
 pub struct App {
@@ -82,6 +84,10 @@ impl App {
             Arc::new(hub.clone()),
             config.domain_limits(),
         );
+        services
+            .init_org()
+            .await
+            .map_err(|e| StartupError::Org(e.to_string()))?;
         let (shutdown, shutdown_rx) = watch::channel(false);
         let state = AppState {
             services,

@@ -55,6 +55,7 @@ impl From<DomainError> for ApiError {
             DomainError::BadCredentials => (StatusCode::UNAUTHORIZED, "bad_credentials"),
             DomainError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             DomainError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            DomainError::MissingPermission(_) => (StatusCode::FORBIDDEN, "forbidden"),
             DomainError::Invalid { .. } => (StatusCode::BAD_REQUEST, "invalid_input"),
             DomainError::MessageTooLong { .. } => (StatusCode::BAD_REQUEST, "message_too_long"),
             DomainError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),

@@ -94,7 +94,12 @@ impl FromRequestParts<AppState> for Auth {
                     .or_else(|| h.strip_prefix("bearer "))
             })
             .ok_or(ApiError::from(DomainError::Unauthenticated))?;
-        Ok(Auth(state.services.authenticate(token.trim()).await?))
+        let mut actor = state.services.authenticate(token.trim()).await?;
+        actor.ip = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip().to_string());
+        Ok(Auth(actor))
     }
 }
 

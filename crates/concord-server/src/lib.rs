@@ -11,6 +11,7 @@ pub mod gateway;
 pub mod ratelimit;
 pub mod routes;
 pub mod state;
+pub mod web;
 
 pub use app::{App, StartupError};
 pub use config::Config;

@@ -115,8 +115,12 @@ async fn main() -> anyhow::Result<()> {
                 email,
                 display_name,
                 is_admin: admin,
+                guest: false,
             };
-            let result = services.create_user(None, req).await;
+            let result = match services.init_org().await {
+                Ok(()) => services.create_user(None, req).await,
+                Err(e) => Err(e),
+            };
             store.close().await;
             let user = result.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!(

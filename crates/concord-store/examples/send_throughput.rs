@@ -60,6 +60,8 @@ async fn main() {
                 display_name: format!("User {i}"),
                 password_hash: "x".into(),
                 is_admin: false,
+                guest: false,
+                search_key: String::new(),
                 created_at: now,
             })
             .await

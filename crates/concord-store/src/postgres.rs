@@ -39,8 +39,11 @@ fn spawn_writer(writer: impl Future<Output = ()> + Send + 'static) {
 
 include!("shared/base.rs");
 include!("shared/rows.rs");
+include!("shared/org_sql.rs");
+include!("shared/org_reads.rs");
 include!("shared/sqlx_writer.rs");
 include!("shared/sqlx_writes.rs");
+include!("shared/sqlx_org_writes.rs");
 include!("shared/store_impl.rs");
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");

@@ -18,7 +18,10 @@ async fn begin_snapshot(conn: &mut DbConn) -> Result<sqlx::Transaction<'_, Db>, 
 
 include!("shared/base.rs");
 include!("shared/rows.rs");
+include!("shared/org_sql.rs");
+include!("shared/org_reads.rs");
 include!("sqlite_writer.rs");
+include!("sqlite_org_writer.rs");
 include!("shared/store_impl.rs");
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");

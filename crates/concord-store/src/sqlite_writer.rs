@@ -230,16 +230,19 @@ fn exec(conn: &rusqlite::Connection, sql: &str, params: impl rusqlite::Params) -
 fn op_create_user(conn: &rusqlite::Connection, _events: &mut Vec<CommittedEvent>, u: NewUser) -> Result<User, StoreError> {
     let id: i64 = conn
         .prepare_cached(
-            "INSERT INTO users (username, email, display_name, password_hash, is_admin, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
+            "INSERT INTO users (username, email, display_name, password_hash, is_admin, created_at, guest, search_key) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
         )
         .and_then(|mut st| {
             st.query_row(
-                params![u.username, u.email, u.display_name, u.password_hash, u.is_admin, ms(u.created_at)],
+                params![u.username, u.email, u.display_name, u.password_hash, u.is_admin, ms(u.created_at), u.guest, u.search_key],
                 |r| r.get(0),
             )
         })
         .map_err(|e| conflict_as(e, "username or email is already taken"))?;
+    if u.is_admin {
+        exec(conn, SQL_ASSIGN_BUILTIN, params![id, ms(u.created_at), "org_admin"])?;
+    }
     Ok(User {
         id: UserId(id),
         username: u.username,

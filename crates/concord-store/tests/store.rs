@@ -58,6 +58,8 @@ async fn user(store: &Arc<dyn Store>, name: &str) -> UserId {
             display_name: name.to_uppercase(),
             password_hash: "$argon2id$fake".into(),
             is_admin: false,
+            guest: false,
+            search_key: String::new(),
             created_at: at(0),
         })
         .await
@@ -130,6 +132,8 @@ async fn users_and_sessions(f: Fixture) {
             display_name: "x".into(),
             password_hash: "h".into(),
             is_admin: false,
+            guest: false,
+            search_key: String::new(),
             created_at: at(0),
         })
         .await;

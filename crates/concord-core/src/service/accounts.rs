@@ -21,6 +21,12 @@ impl Services {
     ) -> Result<User, DomainError> {
         if let Some(actor) = actor {
             authorize_org(actor, OrgAction::CreateUser)?;
+            // No escalation: only org admins create org admins.
+            if req.is_admin && !actor.can(crate::org::perm::ROLE_MANAGE, None) {
+                return Err(DomainError::MissingPermission(
+                    crate::org::perm::ROLE_MANAGE.into(),
+                ));
+            }
         }
         let username = validate::username(&req.username)?;
         let email = req.email.as_deref().map(validate::email).transpose()?;
@@ -29,6 +35,7 @@ impl Services {
             Some(d) => validate::label("display_name", d, 64)?,
             None => username.clone(),
         };
+        let search_key = super::search_key(&username, &display_name, email.as_deref(), None);
         let password = req.password;
         let password_hash = self
             .hash_job(move || credentials::hash_password(&password))
@@ -42,9 +49,17 @@ impl Services {
                 display_name,
                 password_hash,
                 is_admin: req.is_admin,
+                guest: req.guest,
+                search_key,
                 created_at: self.clock.now(),
             })
             .await?;
+        let after = serde_json::json!({"username": user.username, "is_admin": req.is_admin, "guest": req.guest});
+        self.audit(actor, "user.create", format!("user:{}", user.id), Some(after))
+            .await?;
+        if req.is_admin || req.guest {
+            self.reload_org().await?;
+        }
         Ok(user)
     }
 
@@ -124,13 +139,15 @@ impl Services {
         }
         Ok(Actor {
             user_id: user.id,
-            is_admin: user.is_admin,
             session: Some(hash),
+            ip: None,
+            org: self.org(),
         })
     }
 
-    pub async fn user(&self, actor: &Actor, id: UserId) -> Result<User, DomainError> {
-        authorize_org(actor, OrgAction::ListUsers)?;
+    /// A person's name card. Anyone signed in may see it (guests need the names of the people
+    /// in their channels); the full profile needs `directory.read`.
+    pub async fn user(&self, _actor: &Actor, id: UserId) -> Result<User, DomainError> {
         self.store
             .user(id)
             .await?

@@ -4,6 +4,7 @@
 mod accounts;
 mod channels;
 mod messages;
+mod org;
 
 use crate::authz::{Actor, ChannelAction, authorize_channel};
 use crate::clock::Clock;
@@ -14,10 +15,13 @@ use jiff::SignedDuration;
 use std::sync::Arc;
 
 pub use messages::SendInput;
+pub use org::{OrgState, search_key};
 
 /// Whether a user has a live connection; the gateway implements it.
 pub trait PresenceView: Send + Sync + 'static {
     fn is_online(&self, user: UserId) -> bool;
+    /// Closes the user's live connections (their account was suspended or deactivated).
+    fn disconnect(&self, _user: UserId) {}
 }
 
 /// For contexts without a gateway (CLI, tests): nobody is online.
@@ -64,6 +68,8 @@ pub struct Services {
     hashing: Arc<tokio::sync::Semaphore>,
     /// Channels and memberships for authorising the hot path (sends, typing).
     access: Arc<crate::access::AccessCache>,
+    /// The organisation snapshot every request is authorised against.
+    org: Arc<OrgState>,
 }
 
 impl Services {
@@ -83,6 +89,7 @@ impl Services {
             limits,
             hashing,
             access,
+            org: Arc::new(OrgState::default()),
         }
     }
 

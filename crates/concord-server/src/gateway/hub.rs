@@ -42,6 +42,8 @@ impl ConnControl {
 /// Close codes the hub uses.
 pub const CLOSE_SLOW_CONSUMER: u16 = 4008;
 pub const CLOSE_RESYNC: u16 = 4009;
+/// The account was suspended or deactivated.
+pub const CLOSE_ACCOUNT_DISABLED: u16 = 4003;
 
 pub type ConnId = u64;
 
@@ -70,6 +72,9 @@ enum HubMsg {
     WatchPresence {
         conn: ConnId,
         users: Vec<UserId>,
+    },
+    DisconnectUser {
+        user: UserId,
     },
 }
 
@@ -159,6 +164,10 @@ impl PresenceView for Hub {
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .contains(&user)
+    }
+
+    fn disconnect(&self, user: UserId) {
+        let _ = self.tx.send(HubMsg::DisconnectUser { user });
     }
 }
 
@@ -263,6 +272,12 @@ impl HubState {
                 let _ = reply.send(Ok(boundary));
             }
             HubMsg::Unregister { conn } => self.drop_conn(conn, None),
+            HubMsg::DisconnectUser { user } => {
+                let conns = self.users.get(&user).map(|t| t.conns.clone()).unwrap_or_default();
+                for conn in conns {
+                    self.drop_conn(conn, Some(CLOSE_ACCOUNT_DISABLED));
+                }
+            }
             HubMsg::WatchPresence { conn, users } => {
                 let Some(c) = self.conns.get_mut(&conn) else {
                     return;

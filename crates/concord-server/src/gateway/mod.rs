@@ -204,6 +204,7 @@ async fn run_connection(socket: WebSocket, state: AppState, actor: Actor, since:
                     let reason = match code {
                         hub::CLOSE_SLOW_CONSUMER => "too far behind; reconnect with since",
                         hub::CLOSE_RESYNC => "server lost track; reconnect with since",
+                        hub::CLOSE_ACCOUNT_DISABLED => "the account was suspended or deactivated",
                         1000 => "bye",
                         _ => "closing",
                     };

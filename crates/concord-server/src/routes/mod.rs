@@ -6,6 +6,7 @@ mod auth;
 mod channels;
 mod messages;
 mod meta;
+mod org;
 mod users;
 
 use crate::error::ApiError;
@@ -42,6 +43,7 @@ use utoipa_axum::routes;
     tags(
         (name = "auth", description = "Sessions"),
         (name = "users", description = "People"),
+        (name = "organisation", description = "Departments, permissions, roles, audit"),
         (name = "channels", description = "Channels, DMs and membership"),
         (name = "messages", description = "Messages, threads, reactions, pins, read state"),
         (name = "realtime", description = "The WebSocket event stream"),
@@ -67,9 +69,25 @@ pub fn build(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
     let api = OpenApiRouter::new()
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
-        .routes(routes!(users::me))
+        .routes(routes!(users::me, users::update_me))
+        .routes(routes!(users::my_permissions))
         .routes(routes!(users::list_users, users::create_user))
-        .routes(routes!(users::get_user))
+        .routes(routes!(users::get_user, users::update_user))
+        .routes(routes!(users::get_profile))
+        .routes(routes!(org::list_departments, org::create_department))
+        .routes(routes!(
+            org::get_department,
+            org::update_department,
+            org::delete_department
+        ))
+        .routes(routes!(org::department_members))
+        .routes(routes!(org::list_permissions, org::register_permission))
+        .routes(routes!(org::check_permission))
+        .routes(routes!(org::list_roles, org::create_role))
+        .routes(routes!(org::get_role, org::update_role, org::delete_role))
+        .routes(routes!(org::list_assignments, org::create_assignment))
+        .routes(routes!(org::delete_assignment))
+        .routes(routes!(org::audit_log))
         .routes(routes!(channels::my_channels, channels::create_channel))
         .routes(routes!(channels::browse_channels))
         .routes(routes!(channels::get_channel, channels::update_channel))
@@ -105,7 +123,8 @@ pub fn build(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
     let request_timeout = std::time::Duration::from_secs(state.config.limits.request_timeout_secs);
     let router = router
         .layer(axum::Extension(doc))
-        .fallback(|| async { ApiError::not_found_route() })
+        // Outside /api: the embedded web client (unknown /api paths stay JSON 404s).
+        .fallback(crate::web::fallback)
         .method_not_allowed_fallback(|| async {
             ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,

@@ -928,6 +928,7 @@ async fn create_quietly(app: &TestApp, username: &str) {
         email: None,
         display_name: None,
         is_admin: false,
+        guest: false,
     };
     let created = app.services.create_user(None, req).await;
     created.expect("create user");

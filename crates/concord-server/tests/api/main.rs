@@ -11,6 +11,7 @@ mod cli;
 mod config_example;
 mod messages;
 mod openapi;
+mod org;
 #[cfg(postgres_tests)]
 mod postgres;
 mod realtime;

@@ -220,6 +220,7 @@ impl TestApp {
             email: Some(format!("{username}@example.com")),
             display_name: None,
             is_admin,
+            guest: false,
         };
         let user = self
             .services

@@ -4,8 +4,8 @@
 
 async fn op_create_user(conn: &mut DbConn, _events: &mut Vec<CommittedEvent>, u: NewUser) -> Result<User, StoreError> {
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO users (username, email, display_name, password_hash, is_admin, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        "INSERT INTO users (username, email, display_name, password_hash, is_admin, created_at, guest, search_key) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(&u.username)
     .bind(&u.email)
@@ -13,12 +13,23 @@ async fn op_create_user(conn: &mut DbConn, _events: &mut Vec<CommittedEvent>, u:
     .bind(&u.password_hash)
     .bind(u.is_admin)
     .bind(ms(u.created_at))
+    .bind(u.guest)
+    .bind(&u.search_key)
     .fetch_one(&mut *conn)
     .await
     .map_err(|e| match map_err(e) {
         StoreError::Conflict(_) => StoreError::Conflict("username or email is already taken".into()),
         other => other,
     })?;
+    if u.is_admin {
+        sqlx::query(SQL_ASSIGN_BUILTIN)
+            .bind(id)
+            .bind(ms(u.created_at))
+            .bind("org_admin")
+            .execute(&mut *conn)
+            .await
+            .map_err(map_err)?;
+    }
     Ok(User {
         id: UserId(id),
         username: u.username,

@@ -3,6 +3,45 @@
 
 #[async_trait]
 impl Store for SqlStore {
+    async fn ensure_builtin_roles(
+        &self,
+        roles: Vec<(String, String, String, Vec<String>)>,
+        all_builtin_permissions: Vec<String>,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        write_op!(self, op_ensure_builtin_roles(roles, all_builtin_permissions, at))
+    }
+
+    async fn org_data(&self) -> Result<OrgData, StoreError> {
+        self.load_org_data().await.map_err(map_err)
+    }
+
+    async fn apply_org_change(&self, change: OrgChange, audit: NewAudit) -> Result<i64, StoreError> {
+        write_op!(self, op_apply_org_change(change, audit))
+    }
+
+    async fn append_audit(&self, audit: NewAudit) -> Result<(), StoreError> {
+        write_op!(self, op_append_audit(audit))
+    }
+
+    async fn audit_entries(&self, filter: AuditFilter) -> Result<Vec<AuditEntry>, StoreError> {
+        self.find_audit(filter).await.map_err(map_err)
+    }
+
+    async fn user_profile(&self, id: UserId) -> Result<Option<StoredProfile>, StoreError> {
+        self.load_profile(id).await.map_err(map_err)
+    }
+
+    async fn search_users(
+        &self,
+        needle: Option<&str>,
+        among: Option<&[UserId]>,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<User>, StoreError> {
+        self.find_users(needle, among, after, limit).await.map_err(map_err)
+    }
+
     async fn create_user(&self, user: NewUser) -> Result<User, StoreError> {
         write_op!(self, op_create_user(user))
     }

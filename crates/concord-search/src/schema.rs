@@ -1,0 +1,110 @@
+//! The index schema: one tantivy document per message, and how a [`MessageDoc`] becomes one.
+//!
+//! Numeric fields that filter are indexed (a term lookup gives their posting list); the ones hits
+//! return or that sort are also fast fields (columnar, read per document without touching the
+//! document store). Only the text needed for snippets is stored.
+
+use tantivy::TantivyDocument;
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions,
+};
+
+use crate::analysis::{CHARS_TOKENIZER, WORDS_TOKENIZER};
+use crate::document::MessageDoc;
+
+pub(crate) const MESSAGE_ID: &str = "message_id";
+pub(crate) const CHANNEL_ID: &str = "channel_id";
+pub(crate) const SENDER_ID: &str = "sender_id";
+pub(crate) const CREATED_AT: &str = "created_at";
+pub(crate) const THREAD_ROOT_ID: &str = "thread_root_id";
+
+/// Handles of every field, resolved once.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Fields {
+    pub message_id: Field,
+    pub channel_id: Field,
+    pub sender_id: Field,
+    pub created_at: Field,
+    pub thread_root_id: Field,
+    pub in_thread: Field,
+    pub has_file: Field,
+    pub mentions: Field,
+    pub mentions_channel: Field,
+    /// Message text under character terms; also where the text is stored for snippets.
+    pub body_chars: Field,
+    /// Message text under jieba word terms; only used to rank whole-word matches first.
+    pub body_words: Field,
+    /// File names and extracted file text under character terms.
+    pub file_terms: Field,
+    /// File names, stored for snippets.
+    pub file_names: Field,
+    /// Extracted file text, stored for snippets.
+    pub file_text: Field,
+}
+
+fn text_field(tokenizer: &str, with_fieldnorms: bool) -> TextOptions {
+    let indexing = TextFieldIndexing::default()
+        .set_tokenizer(tokenizer)
+        .set_index_option(IndexRecordOption::WithFreqsAndPositions)
+        .set_fieldnorms(with_fieldnorms);
+    TextOptions::default().set_indexing_options(indexing)
+}
+
+/// The schema and its field handles.
+pub(crate) fn build_schema() -> (Schema, Fields) {
+    let mut builder = Schema::builder();
+    let fields = Fields {
+        message_id: builder.add_i64_field(MESSAGE_ID, INDEXED | FAST),
+        channel_id: builder.add_i64_field(CHANNEL_ID, INDEXED | FAST),
+        sender_id: builder.add_i64_field(SENDER_ID, INDEXED | FAST),
+        // Fast only: range filters and time sorts run on the column.
+        created_at: builder.add_i64_field(CREATED_AT, FAST),
+        thread_root_id: builder.add_i64_field(THREAD_ROOT_ID, FAST),
+        in_thread: builder.add_bool_field("in_thread", INDEXED),
+        has_file: builder.add_bool_field("has_file", INDEXED),
+        mentions: builder.add_i64_field("mentions", INDEXED),
+        mentions_channel: builder.add_bool_field("mentions_channel", INDEXED),
+        body_chars: builder
+            .add_text_field("body_chars", text_field(CHARS_TOKENIZER, true) | STORED),
+        // No field norms: this field only ever adds a constant bonus, never a BM25 score.
+        body_words: builder.add_text_field("body_words", text_field(WORDS_TOKENIZER, false)),
+        file_terms: builder.add_text_field("file_terms", text_field(CHARS_TOKENIZER, true)),
+        file_names: builder.add_text_field("file_names", STORED),
+        file_text: builder.add_text_field("file_text", STORED),
+    };
+    (builder.build(), fields)
+}
+
+impl Fields {
+    /// The tantivy document for `message`.
+    pub(crate) fn document(&self, message: &MessageDoc) -> TantivyDocument {
+        let mut document = TantivyDocument::default();
+        document.add_i64(self.message_id, message.message_id);
+        document.add_i64(self.channel_id, message.channel_id);
+        document.add_i64(self.sender_id, message.sender_id);
+        document.add_i64(self.created_at, message.created_at_ms);
+        if let Some(root) = message.thread_root_id {
+            document.add_i64(self.thread_root_id, root);
+        }
+        document.add_bool(
+            self.in_thread,
+            message.thread_root_id.is_some() || message.has_replies,
+        );
+        document.add_bool(self.has_file, !message.file_names.is_empty());
+        for user in &message.mentions {
+            document.add_i64(self.mentions, *user);
+        }
+        document.add_bool(self.mentions_channel, message.mentions_channel);
+        document.add_text(self.body_chars, &message.body);
+        document.add_text(self.body_words, &message.body);
+        for name in &message.file_names {
+            document.add_text(self.file_terms, name);
+            document.add_text(self.file_names, name);
+        }
+        if !message.file_text.is_empty() {
+            document.add_text(self.file_terms, &message.file_text);
+            document.add_text(self.file_text, &message.file_text);
+        }
+        document
+    }
+}

@@ -1,0 +1,401 @@
+// End-to-end tests of the web client in headless Chromium against a real Concord server.
+//
+//   CONCORD_TEST_CHROMIUM=/usr/bin/chromium node e2e/run.mjs \
+//     --base http://127.0.0.1:8080 --admin alice --user bob --password '...'
+//
+// The server must be fresh, with those two users (the first an org admin). The run seeds
+// channels and messages over REST, drives two (and more) browser contexts, asserts what each
+// user sees, and saves screenshots of the main screens into docs/screenshots/.
+
+import {
+  Api,
+  assert,
+  assertEqual,
+  eventually,
+  launch,
+  newPage,
+  openChannel,
+  options,
+  problems,
+  runAll,
+  screenshot,
+  sendFromComposer,
+  signIn,
+  sleep,
+  test,
+  visibleTexts,
+} from "./harness.mjs";
+
+const opts = options();
+const shots = opts.screenshots;
+const browser = await launch(opts.chromium);
+
+// ------------------------------------------------------------------ seed data over REST
+
+const alice = await Api.login(opts.base, opts.admin, opts.password);
+const bob = await Api.login(opts.base, opts.user, opts.password);
+await alice.call("POST", "/users", {
+  username: "carol",
+  password: opts.password,
+  display_name: "Carol Li",
+  email: "carol@example.com",
+});
+const carol = await Api.login(opts.base, "carol", opts.password);
+const ids = { alice: alice.user.id, bob: bob.user.id, carol: carol.user.id };
+
+const general = await alice.channel("general", "public", [ids.bob, ids.carol], "Company-wide announcements and work-based matters");
+const design = await alice.channel("design", "public", [ids.bob], "Mock-ups, reviews and the style guide");
+const random = await carol.channel("random", "public", [], "Anything goes");
+const leadership = await alice.channel("leadership", "private", [ids.carol], "Planning, privately");
+const bulk = await alice.channel("load-test", "public", [ids.bob], `${opts.bulk} messages for scrolling`);
+
+const welcome = await alice.send(general.id, "Welcome to **Concord**, everyone! 🎉\nPlease read the [handbook](https://example.com/handbook) before Friday.");
+await bob.send(general.id, "Thanks @alice! Quick question about the release:\n- Is `v0.2` still planned for **Thursday**?\n- Do we freeze on Wednesday?");
+const plan = await carol.send(general.id, "Yes, the plan is unchanged. I'll post the checklist here:\n```\ncargo test --workspace\nnpm run test:unit\n```");
+await alice.send(general.id, "> Do we freeze on Wednesday?\n\nYes, _Wednesday 18:00_ Beijing time. ~~Tuesday~~ was too early.");
+await bob.send(general.id, "Sounds good 👍");
+await alice.send(general.id, "Reply in a thread if anything blocks you.", null);
+await bob.send(general.id, "I'll run the checklist tonight.", plan.id);
+await alice.send(general.id, "Thanks Bob, ping me when it is green.", plan.id);
+await carol.call("PUT", `/messages/${welcome.id}/reactions/${encodeURIComponent("🎉")}`);
+await bob.call("PUT", `/messages/${welcome.id}/reactions/${encodeURIComponent("🎉")}`);
+await bob.call("PUT", `/messages/${plan.id}/reactions/${encodeURIComponent("👍")}`);
+await alice.call("PUT", `/messages/${welcome.id}/pin`);
+await alice.send(design.id, "New mock-ups for the sidebar are up. Feedback welcome!");
+await bob.send(design.id, "Looks great. The unread badges read well in both themes.");
+await carol.send(random.id, "Who is up for lunch at 12:30?");
+await alice.send(leadership.id, "Budget review moved to Monday.");
+const dm = await alice.call("POST", "/dms", { user_ids: [ids.bob] });
+await bob.send(dm.id, "Hi Alice, do you have five minutes after stand-up?");
+
+async function seedBulk() {
+  const started = Date.now();
+  let next = 1;
+  const worker = async () => {
+    while (next <= opts.bulk) {
+      const i = next++;
+      const who = i % 2 ? alice : bob;
+      await who.send(bulk.id, `Bulk message ${i} of ${opts.bulk}`);
+    }
+  };
+  await Promise.all(Array.from({ length: 32 }, worker));
+  console.log(`seeded ${opts.bulk} messages in ${Date.now() - started} ms`);
+}
+await seedBulk();
+
+// ------------------------------------------------------------------ browsers
+
+const A = await newPage(browser, "alice");
+const sockets = [];
+let blocked = false;
+const wsUrls = [];
+const B = await newPage(browser, "bob");
+// Bob's WebSocket goes through this route, so the test can cut it and keep it down.
+await B.context.routeWebSocket(/\/api\/v1\/ws/, (ws) => {
+  wsUrls.push(ws.url());
+  if (blocked) {
+    ws.close({ code: 4000, reason: "test: network down" });
+    return;
+  }
+  ws.connectToServer();
+  sockets.push(ws);
+});
+
+test("sign-in screen, then the channel view", async () => {
+  await A.page.goto(`${opts.base}/`);
+  await A.page.getByRole("heading", { name: "Sign in to Concord" }).waitFor();
+  await screenshot(A.page, shots, "sign-in.png");
+  await signIn(A.page, opts.base, opts.admin, opts.password);
+  await openChannel(A.page, general.id);
+  await A.page.getByText("Welcome to Concord").first().waitFor();
+  const texts = await visibleTexts(A.page);
+  assert(texts.some((t) => t.includes("Sounds good")), "history shows the seeded messages");
+  assert(!texts.some((t) => t.includes("I'll run the checklist tonight")), "thread replies stay out of the channel list");
+  await A.page.getByRole("button", { name: "2 replies" }).waitFor();
+  await signIn(B.page, opts.base, opts.user, opts.password);
+  await openChannel(B.page, general.id);
+});
+
+test("a message sent by one user appears live for the other", async () => {
+  await sendFromComposer(A.page, "Live from Alice: the build is green ✅");
+  await B.page.locator("article.msg", { hasText: "Live from Alice: the build is green" }).waitFor({ timeout: 10_000 });
+  // And the sender sees it once, no longer pending.
+  await eventually(async () => (await A.page.locator(".msg.pending").count()) === 0, "pending row cleared");
+  assertEqual(await A.page.locator("article.msg", { hasText: "Live from Alice: the build is green" }).count(), 1, "exactly once for the sender");
+});
+
+test("typing indicator shows who is typing", async () => {
+  const box = B.page.locator(".channel .composer textarea");
+  await box.click();
+  await box.pressSequentially("typing…", { delay: 20 });
+  await A.page.locator(".typing", { hasText: `${bob.user.display_name} is typing` }).waitFor();
+  await box.fill("");
+});
+
+test("unread and mention badges, and the tab title", async () => {
+  await openChannel(A.page, design.id);
+  await bob.send(general.id, "@alice could you review the release notes?");
+  const link = A.page.locator(`a[data-channel-id="${general.id}"]`);
+  await link.locator(".badge", { hasText: "1" }).waitFor();
+  assert((await link.getAttribute("class")).includes("unread"), "channel name is bold");
+  // One mention in #general plus the unread DM from Bob.
+  await eventually(async () => (await A.page.title()) === "(2) #design · Concord", "title shows the count");
+  await openChannel(A.page, general.id);
+  await A.page.locator(".unread-sep").waitFor();
+  await eventually(async () => (await link.locator(".badge").count()) === 0, "badge cleared after reading");
+  await eventually(async () => (await A.page.title()) === "(1) #general · Concord", "title count went down");
+});
+
+test("a reply in a thread", async () => {
+  const root = A.page.locator("article.msg", { hasText: "Live from Alice: the build is green" });
+  await root.hover();
+  await root.getByRole("button", { name: "Reply in thread" }).click();
+  const panel = A.page.locator(".thread-panel");
+  await panel.waitFor();
+  await sendFromComposer(A.page, "Release notes are in the wiki.", ".thread-panel");
+  await panel.locator("article.msg", { hasText: "Release notes are in the wiki." }).waitFor();
+  const link = B.page.locator("article.msg", { hasText: "Live from Alice" }).getByRole("button", { name: "1 reply" });
+  await link.waitFor();
+  await link.click();
+  await B.page.locator(".thread-panel article.msg", { hasText: "Release notes are in the wiki." }).waitFor();
+  // Esc closes the panel.
+  await B.page.keyboard.press("Escape");
+  await B.page.locator(".thread-panel").waitFor({ state: "detached" });
+  // The seeded thread, for the screenshot.
+  await A.page.keyboard.press("Escape");
+  await A.page.getByRole("button", { name: "2 replies" }).click();
+  await A.page.locator(".thread-panel article.msg", { hasText: "ping me when it is green" }).waitFor();
+  await screenshot(A.page, shots, "thread.png");
+  await A.page.keyboard.press("Escape");
+});
+
+test("a reconnect resumes without gaps or duplicates", async () => {
+  const before = wsUrls.length;
+  blocked = true;
+  for (const ws of sockets.splice(0)) await ws.close({ code: 4000, reason: "test: drop" });
+  await B.page.locator(".conn-banner").waitFor();
+  const sent = [];
+  for (let i = 1; i <= 6; i++) sent.push((await alice.send(general.id, `While you were away ${i}`)).seq);
+  await sleep(800);
+  blocked = false;
+  await eventually(async () => (await B.page.locator(".conn-banner").count()) === 0, "reconnected", 20_000);
+  const resumed = wsUrls.slice(before).filter((u) => u.includes("since="));
+  assert(resumed.length > 0, `reconnects give since= (saw ${wsUrls.slice(before).join(", ")})`);
+  await B.page.locator("article.msg", { hasText: "While you were away 6" }).waitFor();
+  const texts = (await visibleTexts(B.page)).filter((t) => t.startsWith("While you were away"));
+  assertEqual(texts, [1, 2, 3, 4, 5, 6].map((i) => `While you were away ${i}`), "every missed message exactly once, in order");
+  // Live delivery works again after the resume.
+  await alice.send(general.id, "Back to live");
+  await B.page.locator("article.msg", { hasText: "Back to live" }).waitFor();
+  assertEqual(await B.page.locator("article.msg", { hasText: "Back to live" }).count(), 1, "live message once");
+});
+
+test("an XSS attempt renders as text", async () => {
+  const payloads = [
+    "<img src=x onerror=alert(1)>",
+    "[x](javascript:alert(1))",
+    "<script>window.__xss = 1</script>",
+    '<a href="javascript:alert(2)">click</a> <svg onload=alert(3)>',
+  ];
+  for (const p of payloads) await sendFromComposer(A.page, p);
+  for (const page of [A.page, B.page]) {
+    for (const p of payloads) await page.locator("article.msg .md", { hasText: p }).first().waitFor();
+    const injected = await page.evaluate(() => ({
+      img: document.querySelectorAll(".md img").length,
+      script: document.querySelectorAll(".md script, #app script").length,
+      svg: document.querySelectorAll(".md svg").length,
+      jsLinks: [...document.querySelectorAll("a")].filter((a) => a.href.trim().toLowerCase().startsWith("javascript:")).length,
+      flag: window.__xss ?? null,
+    }));
+    assertEqual(injected, { img: 0, script: 0, svg: 0, jsLinks: 0, flag: null }, "nothing injected");
+  }
+});
+
+test("reactions, edits with history, pins, deletes", async () => {
+  const msg = B.page.locator("article.msg", { hasText: "Back to live" });
+  await msg.hover();
+  await msg.getByRole("button", { name: "Add reaction" }).click();
+  await msg.getByRole("button", { name: "🚀" }).click();
+  const onAlice = A.page.locator("article.msg", { hasText: "Back to live" });
+  await onAlice.locator(".reaction", { hasText: "1" }).waitFor();
+  // Alice edits her own message; Bob sees the edit and its history.
+  await onAlice.hover();
+  await onAlice.getByRole("button", { name: "Edit" }).click();
+  const editor = onAlice.getByRole("textbox", { name: "Edit message" });
+  await editor.fill("Back to live, edited");
+  await editor.press("Enter");
+  const edited = B.page.locator("article.msg", { hasText: "Back to live, edited" });
+  await edited.getByRole("button", { name: "(edited)" }).click();
+  const dialog = B.page.getByRole("dialog", { name: "Edit history" });
+  await dialog.getByText("Version 2").waitFor();
+  await dialog.getByText("Version 1").waitFor();
+  await B.page.keyboard.press("Escape");
+  await dialog.waitFor({ state: "detached" });
+  // Pins: the panel lists the pinned welcome message.
+  await B.page.getByRole("button", { name: "Pinned messages" }).click();
+  await B.page.locator("aside.panel article.msg", { hasText: "Welcome to Concord" }).waitFor();
+  await B.page.keyboard.press("Escape");
+  // Delete.
+  const doomed = await alice.send(general.id, "A message to delete");
+  const row = A.page.locator(`article.msg[data-message-id="${doomed.id}"]`);
+  await row.hover();
+  await row.getByRole("button", { name: "Delete" }).click();
+  await A.page.getByRole("dialog").getByRole("button", { name: "Delete" }).click();
+  await B.page.locator(`article.msg[data-message-id="${doomed.id}"]`, { hasText: "This message was deleted." }).waitFor();
+});
+
+test("@mention autocomplete from the channel members", async () => {
+  const box = A.page.locator(".channel .composer textarea");
+  await box.click();
+  await box.fill("");
+  await box.pressSequentially("Thanks @ca");
+  const list = A.page.getByRole("listbox", { name: "People to mention" });
+  await list.getByRole("option", { name: /Carol Li/ }).waitFor();
+  await box.press("Enter");
+  assertEqual(await box.inputValue(), "Thanks @carol ", "the mention is inserted");
+  await box.press("Enter");
+  await B.page.locator("article.msg .mention", { hasText: "@carol" }).first().waitFor();
+});
+
+test("channel view in light and dark themes", async () => {
+  await A.page.locator(".channel .vlist").evaluate((el) => (el.scrollTop = el.scrollHeight));
+  await sleep(200);
+  await screenshot(A.page, shots, "channel-light.png");
+  await A.page.goto(`${opts.base}/settings`);
+  await A.page.getByText("Dark", { exact: true }).click();
+  assertEqual(await A.page.evaluate(() => document.documentElement.dataset.theme), "dark", "dark theme applied");
+  await A.page.goBack();
+  await A.page.locator(`a[data-channel-id="${general.id}"]`).click();
+  await A.page.locator(".channel article.msg").first().waitFor();
+  await sleep(200);
+  await screenshot(A.page, shots, "channel-dark.png");
+  await A.page.goto(`${opts.base}/settings`);
+  await A.page.getByText("System", { exact: true }).click();
+});
+
+test("create, browse and join channels; start a DM and a group DM", async () => {
+  await A.page.getByRole("button", { name: "Create a channel" }).click();
+  const dialog = A.page.getByRole("dialog", { name: "Create a channel" });
+  await dialog.getByLabel("Name").fill("launch plans");
+  await dialog.getByRole("button", { name: "Create" }).click();
+  await A.page.locator("#channel-title", { hasText: "launch-plans" }).waitFor();
+  // Bob browses and joins #random.
+  await B.page.getByRole("button", { name: "Browse channels" }).click();
+  await B.page.locator(".browse-item", { hasText: "random" }).getByRole("button", { name: "Join" }).click();
+  await B.page.locator("#channel-title", { hasText: "random" }).waitFor();
+  await B.page.locator("article.msg", { hasText: "Who is up for lunch" }).waitFor();
+  // Alice starts a group DM with Bob and Carol.
+  await A.page.getByRole("button", { name: "New message" }).click();
+  const dm = A.page.getByRole("dialog", { name: "New message" });
+  await dm.getByRole("checkbox").nth(0).check();
+  await dm.getByRole("checkbox").nth(1).check();
+  await dm.getByRole("button", { name: "Start conversation" }).click();
+  await A.page.locator("#channel-title", { hasText: "," }).waitFor();
+  await sendFromComposer(A.page, "Group chat for the launch");
+  await B.page.locator("nav.sidebar a.side-item.unread", { hasText: "," }).waitFor();
+});
+
+test("keyboard: Alt+Up/Down moves between conversations", async () => {
+  await openChannel(B.page, general.id);
+  const before = B.page.url();
+  await B.page.keyboard.press("Alt+ArrowDown");
+  await eventually(async () => B.page.url() !== before, "Alt+Down changed the channel");
+  await B.page.keyboard.press("Alt+ArrowUp");
+  await eventually(async () => B.page.url() === before, "Alt+Up came back");
+});
+
+test("presence: the DM shows the other user online", async () => {
+  const dmLink = A.page.locator(`a[data-channel-id="${dm.id}"]`);
+  await dmLink.locator(".presence-dot.online").waitFor();
+});
+
+test("a channel of many messages scrolls with only the visible rows rendered", async () => {
+  await openChannel(B.page, bulk.id);
+  await B.page.locator("article.msg", { hasText: `Bulk message ${opts.bulk} of` }).waitFor();
+  const list = B.page.locator(".channel .vlist");
+  let lowest = Infinity;
+  let maxRows = 0;
+  for (let i = 0; i < 12; i++) {
+    await list.evaluate((el) => (el.scrollTop = 0));
+    await sleep(350);
+    const seqs = await B.page.locator(".channel article.msg").evaluateAll((els) => els.map((e) => Number(e.dataset.seq)));
+    lowest = Math.min(lowest, ...seqs);
+    maxRows = Math.max(maxRows, await B.page.locator(".channel .vrow").count());
+  }
+  assert(lowest < opts.bulk - 600, `older pages loaded while scrolling up (oldest seen seq ${lowest})`);
+  assert(maxRows < 120, `only visible rows are in the DOM (max ${maxRows})`);
+  // Scrolling through what is loaded stays fast: time a sweep of 40 steps down.
+  const ms = await list.evaluate(async (el) => {
+    const t0 = performance.now();
+    for (let i = 0; i < 40; i++) {
+      el.scrollTop += el.clientHeight;
+      await new Promise((r) => requestAnimationFrame(() => r(null)));
+    }
+    return performance.now() - t0;
+  });
+  assert(ms / 40 < 50, `a scroll step renders in under 50 ms on average (${(ms / 40).toFixed(1)} ms)`);
+});
+
+test("admin console: list and create users", async () => {
+  await A.page.goto(`${opts.base}/admin`);
+  await A.page.getByRole("heading", { name: "Admin console" }).waitFor();
+  await A.page.locator("table", { hasText: "carol" }).waitFor();
+  await A.page.getByLabel("Username").fill("dave");
+  await A.page.getByLabel("Display name").fill("Dave Zhou");
+  await A.page.getByLabel("Email").fill("dave@example.com");
+  await A.page.getByLabel("Initial password").fill("another long password");
+  await A.page.getByRole("button", { name: "Create user" }).click();
+  await A.page.locator("table td", { hasText: "@dave" }).waitFor();
+  await screenshot(A.page, shots, "admin.png");
+});
+
+test("zh-CN: the interface in Chinese, times in the chosen zone", async () => {
+  const Z = await newPage(browser, "carol-zh", { locale: "zh-CN", timezoneId: "Asia/Shanghai" });
+  await Z.page.goto(`${opts.base}/`);
+  await Z.page.getByRole("heading", { name: "登录 Concord" }).waitFor();
+  await Z.page.locator('input[name="login"]').fill("carol");
+  await Z.page.locator('input[name="password"]').fill(opts.password);
+  await Z.page.getByRole("button", { name: "登录" }).click();
+  await Z.page.getByRole("heading", { name: "频道" }).waitFor();
+  await openChannel(Z.page, general.id);
+  await Z.page.getByText("今天").first().waitFor();
+  await Z.page.getByPlaceholder("发送消息到 #general").waitFor();
+  assertEqual(await Z.page.evaluate(() => document.documentElement.lang), "zh-CN", "html lang");
+  await screenshot(Z.page, shots, "zh-CN.png");
+  await Z.context.close();
+});
+
+test("phone width (360x740): the sidebar is a drawer", async () => {
+  const P = await newPage(browser, "carol-phone", {
+    viewport: { width: 360, height: 740 },
+    isMobile: true,
+    hasTouch: true,
+    deviceScaleFactor: 1,
+  });
+  await signIn(P.page, opts.base, "carol", opts.password);
+  await P.page.goto(`${opts.base}/c/${general.id}`);
+  await P.page.locator(".channel article.msg").first().waitFor();
+  assert(!(await P.page.locator("nav.sidebar").isVisible()), "sidebar hidden");
+  const overflow = await P.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert(overflow <= 0, `no horizontal scrolling (${overflow}px)`);
+  await screenshot(P.page, shots, "phone.png");
+  await P.page.getByRole("button", { name: "Open navigation" }).click();
+  await P.page.locator("nav.sidebar").waitFor({ state: "visible" });
+  await sleep(300);
+  await screenshot(P.page, shots, "phone-drawer.png");
+  await P.page.locator(`a[data-channel-id="${random.id}"]`).click();
+  await P.page.locator("#channel-title", { hasText: "random" }).waitFor();
+  await eventually(async () => !(await P.page.locator("nav.sidebar").isVisible()), "drawer closes after picking");
+  await P.context.close();
+});
+
+test("no console errors, page errors or dialogs", async () => {
+  assertEqual(problems, [], "problems seen in the browsers");
+});
+
+const ok = await runAll(async () => {
+  await A.context.close();
+  await B.context.close();
+  await browser.close();
+});
+process.exit(ok ? 0 : 1);

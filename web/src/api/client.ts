@@ -1,0 +1,199 @@
+// The REST client: one method per endpoint of /api/v1, JSON in and out, errors as ApiError.
+
+import type {
+  Channel,
+  ChannelId,
+  ChannelPage,
+  CreateChannelRequest,
+  CreateUserRequest,
+  HistoryPage,
+  HistoryQuery,
+  LoginResponse,
+  Member,
+  Message,
+  MessageId,
+  MessageVersion,
+  MyChannel,
+  ThreadPage,
+  User,
+  UserId,
+  UserPage,
+} from "./types";
+
+/** An error answered by the server (`{"error":{"code","message"}}`) or a network failure. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+
+  /** True when the request never got an answer (offline, server down). */
+  get isNetwork(): boolean {
+    return this.status === 0;
+  }
+}
+
+type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+export interface ApiClientOptions {
+  base?: string;
+  getToken: () => string | null;
+  /** Called when the server says the session is no longer valid. */
+  onUnauthorized?: () => void;
+  fetchImpl?: typeof fetch;
+}
+
+function query(params: Record<string, number | string | undefined>): string {
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(params)) {
+    if (v !== undefined) parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`);
+  }
+  return parts.length ? `?${parts.join("&")}` : "";
+}
+
+export class ApiClient {
+  private readonly base: string;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(private readonly opts: ApiClientOptions) {
+    this.base = opts.base ?? "/api/v1";
+    this.fetchImpl = opts.fetchImpl ?? ((input, init) => fetch(input, init));
+  }
+
+  private async request<T>(method: Method, path: string, body?: unknown, auth = true): Promise<T> {
+    const headers: Record<string, string> = { accept: "application/json" };
+    const token = auth ? this.opts.getToken() : null;
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (body !== undefined) headers["content-type"] = "application/json";
+    let response: Response;
+    try {
+      response = await this.fetchImpl(this.base + path, {
+        method,
+        headers,
+        body: body === undefined ? null : JSON.stringify(body),
+      });
+    } catch (e) {
+      throw new ApiError(0, "network", e instanceof Error ? e.message : String(e));
+    }
+    if (response.status === 204) return undefined as T;
+    const text = await response.text();
+    let data: unknown = null;
+    if (text) {
+      try {
+        data = JSON.parse(text);
+      } catch {
+        data = null;
+      }
+    }
+    if (!response.ok) {
+      const err = (data as { error?: { code?: string; message?: string } } | null)?.error;
+      if (response.status === 401 && auth && token) this.opts.onUnauthorized?.();
+      throw new ApiError(
+        response.status,
+        err?.code ?? "http_" + response.status,
+        err?.message ?? response.statusText,
+      );
+    }
+    return data as T;
+  }
+
+  login(login: string, password: string): Promise<LoginResponse> {
+    return this.request("POST", "/auth/login", { login, password }, false);
+  }
+  logout(): Promise<void> {
+    return this.request("POST", "/auth/logout");
+  }
+
+  me(): Promise<User> {
+    return this.request("GET", "/users/me");
+  }
+  users(after?: UserId, limit = 200): Promise<UserPage> {
+    return this.request("GET", "/users" + query({ after, limit }));
+  }
+  user(id: UserId): Promise<User> {
+    return this.request("GET", `/users/${id}`);
+  }
+  createUser(req: CreateUserRequest): Promise<User> {
+    return this.request("POST", "/users", req);
+  }
+
+  myChannels(): Promise<MyChannel[]> {
+    return this.request("GET", "/channels");
+  }
+  createChannel(req: CreateChannelRequest): Promise<Channel> {
+    return this.request("POST", "/channels", req);
+  }
+  browseChannels(after?: ChannelId, limit = 200): Promise<ChannelPage> {
+    return this.request("GET", "/channels/browse" + query({ after, limit }));
+  }
+  channel(id: ChannelId): Promise<Channel> {
+    return this.request("GET", `/channels/${id}`);
+  }
+  updateChannel(id: ChannelId, patch: { name?: string; topic?: string; purpose?: string }): Promise<Channel> {
+    return this.request("PATCH", `/channels/${id}`, patch);
+  }
+  join(id: ChannelId): Promise<void> {
+    return this.request("POST", `/channels/${id}/join`);
+  }
+  leave(id: ChannelId): Promise<void> {
+    return this.request("POST", `/channels/${id}/leave`);
+  }
+  members(id: ChannelId): Promise<Member[]> {
+    return this.request("GET", `/channels/${id}/members`);
+  }
+  invite(id: ChannelId, userIds: UserId[]): Promise<{ added: UserId[] }> {
+    return this.request("POST", `/channels/${id}/members`, { user_ids: userIds });
+  }
+  openDm(userIds: UserId[]): Promise<Channel> {
+    return this.request("POST", "/dms", { user_ids: userIds });
+  }
+
+  history(id: ChannelId, q: HistoryQuery = {}): Promise<HistoryPage> {
+    return this.request("GET", `/channels/${id}/messages` + query({ ...q }));
+  }
+  send(id: ChannelId, text: string, clientMsgId: string, threadRootId: MessageId | null = null): Promise<Message> {
+    return this.request("POST", `/channels/${id}/messages`, {
+      text,
+      client_msg_id: clientMsgId,
+      thread_root_id: threadRootId,
+    });
+  }
+  pins(id: ChannelId): Promise<Message[]> {
+    return this.request("GET", `/channels/${id}/pins`);
+  }
+  markRead(id: ChannelId, seq: number): Promise<{ last_read_seq: number }> {
+    return this.request("POST", `/channels/${id}/read`, { seq });
+  }
+
+  message(id: MessageId): Promise<Message> {
+    return this.request("GET", `/messages/${id}`);
+  }
+  edit(id: MessageId, text: string): Promise<Message> {
+    return this.request("PATCH", `/messages/${id}`, { text });
+  }
+  remove(id: MessageId): Promise<void> {
+    return this.request("DELETE", `/messages/${id}`);
+  }
+  versions(id: MessageId): Promise<MessageVersion[]> {
+    return this.request("GET", `/messages/${id}/versions`);
+  }
+  thread(id: MessageId): Promise<ThreadPage> {
+    return this.request("GET", `/messages/${id}/thread`);
+  }
+  react(id: MessageId, emoji: string): Promise<void> {
+    return this.request("PUT", `/messages/${id}/reactions/${encodeURIComponent(emoji)}`);
+  }
+  unreact(id: MessageId, emoji: string): Promise<void> {
+    return this.request("DELETE", `/messages/${id}/reactions/${encodeURIComponent(emoji)}`);
+  }
+  pin(id: MessageId): Promise<void> {
+    return this.request("PUT", `/messages/${id}/pin`);
+  }
+  unpin(id: MessageId): Promise<void> {
+    return this.request("DELETE", `/messages/${id}/pin`);
+  }
+}

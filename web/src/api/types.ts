@@ -1,0 +1,161 @@
+// Wire types of the Concord API, mirroring crates/concord-proto (model.rs, event.rs, ws.rs,
+// requests.rs). Ids are integers; timestamps are RFC 3339 strings.
+
+export type UserId = number;
+export type ChannelId = number;
+export type MessageId = number;
+/** A position in the durable event log: strictly increasing across all channels. */
+export type Position = number;
+
+export interface User {
+  id: UserId;
+  username: string;
+  display_name: string;
+  email: string | null;
+  is_admin: boolean;
+  created_at: string;
+}
+
+export type ChannelKind = "public" | "private" | "dm" | "group_dm";
+
+export interface Channel {
+  id: ChannelId;
+  kind: ChannelKind;
+  /** Empty for DMs and group DMs. */
+  name: string;
+  topic: string;
+  purpose: string;
+  created_by: UserId;
+  created_at: string;
+  /** Sequence number of the newest message (0 when empty). */
+  last_seq: number;
+}
+
+export type MemberRole = "admin" | "member";
+
+export interface MyChannel {
+  channel: Channel;
+  role: MemberRole;
+  dm_members: UserId[];
+  last_read_seq: number;
+  unread_count: number;
+  mention_count: number;
+}
+
+export interface Member {
+  user_id: UserId;
+  role: MemberRole;
+  joined_at: string;
+}
+
+export interface Reaction {
+  emoji: string;
+  user_ids: UserId[];
+}
+
+export interface Message {
+  id: MessageId;
+  channel_id: ChannelId;
+  seq: number;
+  sender_id: UserId;
+  text: string;
+  thread_root_id: MessageId | null;
+  reply_count: number;
+  client_msg_id: string | null;
+  created_at: string;
+  edited_at: string | null;
+  deleted: boolean;
+  pinned: boolean;
+  reactions: Reaction[];
+}
+
+export interface MessageVersion {
+  version: number;
+  text: string;
+  created_at: string;
+}
+
+export interface LoginResponse {
+  token: string;
+  user: User;
+  expires_at: string;
+}
+
+export interface CreateUserRequest {
+  username: string;
+  password: string;
+  email?: string | null;
+  display_name?: string | null;
+  is_admin?: boolean;
+}
+
+export interface CreateChannelRequest {
+  name: string;
+  kind: "public" | "private";
+  topic?: string;
+  purpose?: string;
+  member_ids?: UserId[];
+}
+
+export interface HistoryQuery {
+  before?: number;
+  after?: number;
+  around?: number;
+  limit?: number;
+}
+
+export interface HistoryPage {
+  messages: Message[];
+  has_more_before: boolean;
+  has_more_after: boolean;
+}
+
+export interface ChannelPage {
+  channels: Channel[];
+  next_after: ChannelId | null;
+}
+
+export interface UserPage {
+  users: User[];
+  next_after: UserId | null;
+}
+
+export interface ThreadPage {
+  root: Message;
+  replies: Message[];
+}
+
+export type PresenceStatus = "online" | "offline";
+
+export type ChatEvent =
+  | { type: "message.created"; message: Message }
+  | { type: "message.edited"; message: Message }
+  | { type: "message.deleted"; channel_id: ChannelId; message_id: MessageId; seq: number }
+  | { type: "reaction.added"; channel_id: ChannelId; message_id: MessageId; user_id: UserId; emoji: string }
+  | { type: "reaction.removed"; channel_id: ChannelId; message_id: MessageId; user_id: UserId; emoji: string }
+  | { type: "message.pinned"; channel_id: ChannelId; message_id: MessageId; user_id: UserId }
+  | { type: "message.unpinned"; channel_id: ChannelId; message_id: MessageId; user_id: UserId }
+  | { type: "channel.read"; channel_id: ChannelId; user_id: UserId; last_read_seq: number }
+  | { type: "channel.created"; channel: Channel; member_ids: UserId[] }
+  | { type: "channel.updated"; channel: Channel }
+  | { type: "member.joined"; channel_id: ChannelId; user_id: UserId; actor_id: UserId }
+  | { type: "member.left"; channel_id: ChannelId; user_id: UserId; actor_id: UserId }
+  | { type: "typing"; channel_id: ChannelId; user_id: UserId; thread_root_id: MessageId | null }
+  | { type: "presence"; user_id: UserId; status: PresenceStatus };
+
+export type ServerFrame =
+  | { type: "hello"; user_id: UserId; position: Position; replayed: number }
+  | { type: "event"; position: Position | null; at: string | null; event: ChatEvent }
+  | { type: "resync_required"; position: Position }
+  | { type: "ack"; request_id: string | null; message: Message }
+  | { type: "error"; request_id: string | null; code: string; message: string }
+  | { type: "pong" };
+
+export type ClientFrame =
+  | { type: "typing"; channel_id: ChannelId; thread_root_id: MessageId | null }
+  | { type: "presence_subscribe"; user_ids: UserId[] }
+  | { type: "ping" };
+
+export interface ErrorBody {
+  error: { code: string; message: string };
+}
