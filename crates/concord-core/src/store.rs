@@ -146,6 +146,9 @@ pub struct AuditFilter {
 
 /// A change to the organisation. The service has checked it against the current snapshot
 /// (and holds the organisation lock); the store applies it with its audit entry atomically.
+// Few of these exist at a time (one per admin action), so the size of `UpdateUser` costs
+// nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum OrgChange {
     CreateDepartment {

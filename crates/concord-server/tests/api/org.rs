@@ -1,10 +1,47 @@
 //! The organisation over the API: the department tree, roles and permissions following the
 //! org chart (the seed's HR example), department admins, guests, people search with pinyin,
-//! profiles, deactivation, and the audit log.
+//! profiles, deactivation, and the audit log. Every test runs on SQLite and, when
+//! `CONCORD_TEST_POSTGRES_URL` is set, on PostgreSQL.
 
 use crate::support::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+
+/// Runs each named test body on both backends.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name(crate::support::spawn_app().await).await
+                }
+            )*
+        }
+        #[cfg(postgres_tests)]
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let app = crate::support::spawn_app_with(crate::support::Backend::Postgres, |_| {}, None).await;
+                    super::$name(app).await
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    hr_recruiting_role_follows_the_org_chart,
+    the_department_tree_refuses_cycles_duplicates_and_deleting_non_empty_departments,
+    department_admins_manage_their_subtree_only_and_cannot_escalate,
+    guests_see_only_the_channels_they_are_invited_to,
+    people_search_finds_names_pinyin_and_employee_numbers,
+    profiles_show_the_department_path_and_local_time,
+    deactivating_ends_sessions_and_connections_and_keeps_messages,
+    every_change_is_audited_with_actor_target_before_and_after,
+    bad_organisation_input_is_refused_clearly,
+);
 
 async fn department(app: &TestApp, admin: &TestUser, name: &str, parent: Option<i64>) -> i64 {
     let (status, body) = app
@@ -78,9 +115,7 @@ async fn check(
 /// The seed's example: in HR, the role 招聘组 with `resume_library.read`, given to two HR
 /// people; they pass it and fail `org.manage`; someone outside HR fails both; moving a person
 /// out of HR takes the permission away at once.
-#[tokio::test]
-async fn hr_recruiting_role_follows_the_org_chart() {
-    let app = spawn_app().await;
+async fn hr_recruiting_role_follows_the_org_chart(app: TestApp) {
     let admin = app.admin("root").await;
     let hq = department(&app, &admin, "总部", None).await;
     let hr = department(&app, &admin, "人力资源部", Some(hq)).await;
@@ -147,9 +182,9 @@ async fn hr_recruiting_role_follows_the_org_chart() {
     );
 }
 
-#[tokio::test]
-async fn the_department_tree_refuses_cycles_duplicates_and_deleting_non_empty_departments() {
-    let app = spawn_app().await;
+async fn the_department_tree_refuses_cycles_duplicates_and_deleting_non_empty_departments(
+    app: TestApp,
+) {
     let admin = app.admin("root").await;
     let a = department(&app, &admin, "A", None).await;
     let b = department(&app, &admin, "B", Some(a)).await;
@@ -252,9 +287,7 @@ async fn the_department_tree_refuses_cycles_duplicates_and_deleting_non_empty_de
     );
 }
 
-#[tokio::test]
-async fn department_admins_manage_their_subtree_only_and_cannot_escalate() {
-    let app = spawn_app().await;
+async fn department_admins_manage_their_subtree_only_and_cannot_escalate(app: TestApp) {
     let admin = app.admin("root").await;
     let hq = department(&app, &admin, "HQ", None).await;
     let hr = department(&app, &admin, "HR", Some(hq)).await;
@@ -341,9 +374,7 @@ async fn department_admins_manage_their_subtree_only_and_cannot_escalate() {
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
 
-#[tokio::test]
-async fn guests_see_only_the_channels_they_are_invited_to() {
-    let app = spawn_app().await;
+async fn guests_see_only_the_channels_they_are_invited_to(app: TestApp) {
     let admin = app.admin("root").await;
     let (status, guest) = app
         .post(
@@ -414,9 +445,7 @@ async fn guests_see_only_the_channels_they_are_invited_to() {
     assert_eq!(status, StatusCode::OK, "{body}");
 }
 
-#[tokio::test]
-async fn people_search_finds_names_pinyin_and_employee_numbers() {
-    let app = spawn_app().await;
+async fn people_search_finds_names_pinyin_and_employee_numbers(app: TestApp) {
     let admin = app.admin("root").await;
     let hq = department(&app, &admin, "HQ", None).await;
     let zs = app.user("zhang3").await;
@@ -482,9 +511,7 @@ fn urlencode(s: &str) -> String {
         .collect()
 }
 
-#[tokio::test]
-async fn profiles_show_the_department_path_and_local_time() {
-    let app = spawn_app().await;
+async fn profiles_show_the_department_path_and_local_time(app: TestApp) {
     let admin = app.admin("root").await;
     let hq = department(&app, &admin, "总部", None).await;
     let hr = department(&app, &admin, "人力资源部", Some(hq)).await;
@@ -558,9 +585,7 @@ async fn profiles_show_the_department_path_and_local_time() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
-#[tokio::test]
-async fn deactivating_ends_sessions_and_connections_and_keeps_messages() {
-    let app = spawn_app().await;
+async fn deactivating_ends_sessions_and_connections_and_keeps_messages(app: TestApp) {
     let admin = app.admin("root").await;
     let leaver = app.user("leaver").await;
     let channel = app.channel(&admin, "team", "public", &[&leaver]).await;
@@ -618,9 +643,7 @@ async fn deactivating_ends_sessions_and_connections_and_keeps_messages() {
     app.login("leaver", PASSWORD).await;
 }
 
-#[tokio::test]
-async fn every_change_is_audited_with_actor_target_before_and_after() {
-    let app = spawn_app().await;
+async fn every_change_is_audited_with_actor_target_before_and_after(app: TestApp) {
     let admin = app.admin("root").await;
     let d = department(&app, &admin, "Ops", None).await;
     let (status, _) = app
@@ -689,9 +712,7 @@ async fn every_change_is_audited_with_actor_target_before_and_after() {
     assert_eq!(by_target.as_array().unwrap().len(), 2);
 }
 
-#[tokio::test]
-async fn bad_organisation_input_is_refused_clearly() {
-    let app = spawn_app().await;
+async fn bad_organisation_input_is_refused_clearly(app: TestApp) {
     let admin = app.admin("root").await;
     let cases = [
         (
