@@ -48,11 +48,19 @@ export async function runAll(after) {
   let failed = 0;
   for (const t of tests) {
     const started = Date.now();
+    let timer;
     try {
-      await t.fn();
+      await Promise.race([
+        t.fn(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error("test took longer than 90 s")), 90_000);
+        }),
+      ]);
+      clearTimeout(timer);
       passed++;
       console.log(`ok   ${t.name} (${Date.now() - started} ms)`);
     } catch (e) {
+      clearTimeout(timer);
       failed++;
       console.log(`FAIL ${t.name} (${Date.now() - started} ms)\n     ${(e && e.stack) || e}`);
     }
@@ -80,7 +88,7 @@ export function assertEqual(actual, expected, message) {
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `fn` until it returns a truthy value. */
-export async function eventually(fn, message, timeout = 10_000) {
+export async function eventually(fn, message, timeout = 20_000) {
   const deadline = Date.now() + timeout;
   let last;
   while (Date.now() < deadline) {
@@ -170,7 +178,7 @@ export async function newPage(browser, label, contextOptions = {}) {
     deviceScaleFactor: 1,
     ...contextOptions,
   });
-  context.setDefaultTimeout(10_000);
+  context.setDefaultTimeout(20_000);
   const page = await context.newPage();
   watch(page, label);
   return { context, page };

@@ -221,7 +221,7 @@ test("reactions, edits with history, pins, deletes", async () => {
   // Alice edits her own message; Bob sees the edit and its history.
   await onAlice.hover();
   await onAlice.getByRole("button", { name: "Edit" }).click();
-  const editor = onAlice.getByRole("textbox", { name: "Edit message" });
+  const editor = A.page.getByRole("textbox", { name: "Edit message" });
   await editor.fill("Back to live, edited");
   await editor.press("Enter");
   const edited = B.page.locator("article.msg", { hasText: "Back to live, edited" });

@@ -12,7 +12,9 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Parser;
-use concord_search::{IndexOp, SearchIndex, SearchIndexOptions};
+use concord_search::{
+    ChannelScope, IndexOp, SearchIndex, SearchIndexOptions, SearchRequest, SortOrder,
+};
 use serde_json::json;
 
 use crate::corpus::CorpusGenerator;
@@ -94,6 +96,17 @@ fn machine() -> String {
     format!("{cpu}, {cores} cores")
 }
 
+/// Creation time of the newest message in the index.
+fn newest_message_ms(index: &SearchIndex) -> anyhow::Result<i64> {
+    let mut request = SearchRequest::new("", ChannelScope::All);
+    request.from_ms = Some(i64::MIN);
+    request.sort = SortOrder::Newest;
+    request.limit = 1;
+    let results = index.search(&request)?;
+    let newest = results.hits.first().context("the index is empty")?;
+    Ok(newest.created_at_ms)
+}
+
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let temporary = match &args.dir {
@@ -117,9 +130,14 @@ fn main() -> anyhow::Result<()> {
     };
     let index = SearchIndex::open(&directory, &options)
         .with_context(|| format!("opening {}", directory.display()))?;
+    // An index left by an earlier run with the same --messages and --seed is queried again
+    // without re-indexing: latency can then be re-measured when the machine is quieter.
+    let existing = index.message_count();
+    let reuse = existing > 0;
     anyhow::ensure!(
-        index.message_count() == 0,
-        "{} already holds an index: give an empty --dir",
+        !reuse || existing == args.messages,
+        "{} holds {existing} messages: pass --messages {existing} to query it again, or give an \
+         empty --dir",
         directory.display()
     );
     concord_search::warm_up();
@@ -134,7 +152,7 @@ fn main() -> anyhow::Result<()> {
     let mut indexing_cpu = 0.0;
     let mut body_bytes = 0u64;
     let started = Instant::now();
-    let mut indexed = 0u64;
+    let mut indexed = if reuse { args.messages } else { 0 };
     let mut position = 0i64;
     while indexed < args.messages {
         let count = args.batch.min(args.messages - indexed);
@@ -158,7 +176,7 @@ fn main() -> anyhow::Result<()> {
     }
     let segments_before_merge = index.segment_count();
     let merge_started = Instant::now();
-    if !args.no_final_merge {
+    if !args.no_final_merge && !reuse {
         eprintln!("merging {segments_before_merge} segments");
         index.merge_segments()?;
     }
@@ -169,7 +187,11 @@ fn main() -> anyhow::Result<()> {
     eprintln!("running queries");
     let shape = CorpusShape {
         channels: args.channels,
-        end_ms: generator.clock_ms(),
+        end_ms: if reuse {
+            newest_message_ms(&index)?
+        } else {
+            generator.clock_ms()
+        },
     };
     // The same seed regenerates the first messages indexed: phrases are taken from them.
     let mut replay = CorpusGenerator::new(args.seed, args.channels);
@@ -197,6 +219,7 @@ fn main() -> anyhow::Result<()> {
     }
     let summary = json!({
         "bench": "concord-search",
+        "reused_index": reuse,
         "machine": machine(),
         "messages": args.messages,
         "channels": args.channels,
@@ -223,14 +246,22 @@ fn main() -> anyhow::Result<()> {
 
     println!();
     println!("concord-search benchmark on {}", machine());
-    println!(
-        "indexed {} messages in {:.1} s: {:.0} messages/s ({:.2} cores busy); final merge {:.1} s",
-        args.messages,
-        indexing_seconds,
-        rate,
-        indexing_cpu / indexing_seconds,
-        merge_seconds
-    );
+    if reuse {
+        println!(
+            "queried an existing index of {} messages (no indexing figures)",
+            args.messages
+        );
+    } else {
+        println!(
+            "indexed {} messages in {:.1} s: {:.0} messages/s ({:.2} cores busy); final merge \
+             {:.1} s",
+            args.messages,
+            indexing_seconds,
+            rate,
+            indexing_cpu / indexing_seconds,
+            merge_seconds
+        );
+    }
     println!(
         "index: {:.1} MiB, {:.0} bytes/message (message text averages {:.0} bytes), {} segment(s)",
         index_bytes as f64 / 1_048_576.0,

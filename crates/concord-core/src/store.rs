@@ -116,6 +116,7 @@ pub struct StoredProfile {
     pub status: UserStatus,
     pub attributes: UserAttributes,
     pub placement: UserPlacement,
+    pub location_sharing: bool,
 }
 
 /// One entry for the audit log, written in the same transaction as the change it records.
@@ -206,6 +207,8 @@ pub enum OrgChange {
     Unassign {
         id: AssignmentId,
     },
+    /// Directory sync (SCIM, LDAP): see [`DirectoryChange`].
+    Directory(DirectoryChange),
 }
 
 #[derive(Clone, Debug)]
@@ -273,8 +276,114 @@ pub enum SendOutcome {
     Existing(Message),
 }
 
+/// How someone became a channel member. Rules and geofences remove only the members they
+/// added; people added by hand stay.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemberSource {
+    Manual,
+    Rule,
+    Geofence,
+}
+
+impl MemberSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemberSource::Manual => "manual",
+            MemberSource::Rule => "rule",
+            MemberSource::Geofence => "geofence",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "manual" => MemberSource::Manual,
+            "rule" => MemberSource::Rule,
+            "geofence" => MemberSource::Geofence,
+            _ => return None,
+        })
+    }
+}
+
+/// What drives a channel's dynamic membership.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PolicyKind {
+    Rule,
+    Geofence,
+}
+
+impl PolicyKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PolicyKind::Rule => "rule",
+            PolicyKind::Geofence => "geofence",
+        }
+    }
+}
+
+/// A channel's rule or geofence as stored (JSON).
+#[derive(Clone, Debug)]
+pub struct ChannelPolicyRecord {
+    pub channel_id: ChannelId,
+    pub kind: PolicyKind,
+    pub body: String,
+}
+
+/// The attributes membership rules read that the organisation snapshot does not hold.
+#[derive(Clone, Debug)]
+pub struct RuleSubjectRecord {
+    pub user_id: UserId,
+    pub title: Option<String>,
+    pub region: Option<String>,
+    pub project_tags: Vec<String>,
+}
+
+/// Members to add (with `source`) and to remove (only if they came from `source`).
+#[derive(Clone, Debug)]
+pub struct MembershipSync {
+    pub channel: ChannelId,
+    pub joins: Vec<UserId>,
+    pub leaves: Vec<UserId>,
+    pub source: MemberSource,
+    pub actor: UserId,
+    pub at: Timestamp,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
+    // Dynamic membership: rules, geofences, locations.
+    async fn channel_policies(&self) -> Result<Vec<ChannelPolicyRecord>, StoreError>;
+    /// Sets (`Some`) or removes a channel's rule or geofence, with its audit entry.
+    async fn set_channel_policy(
+        &self,
+        channel: ChannelId,
+        kind: PolicyKind,
+        body: Option<String>,
+        audit: NewAudit,
+    ) -> Result<(), StoreError>;
+    /// Every active person's title, region and tags.
+    async fn rule_subjects(&self) -> Result<Vec<RuleSubjectRecord>, StoreError>;
+    async fn member_sources(&self, channel: ChannelId) -> Result<Vec<(UserId, MemberSource)>, StoreError>;
+    /// Returns who joined and who left.
+    async fn sync_membership(&self, sync: MembershipSync) -> Result<(Vec<UserId>, Vec<UserId>), StoreError>;
+    /// Turning sharing off also forgets the stored location.
+    async fn set_location_sharing(&self, user: UserId, enabled: bool) -> Result<(), StoreError>;
+    async fn location_sharing(&self, user: UserId) -> Result<bool, StoreError>;
+    /// Keeps only the latest report.
+    async fn record_location(
+        &self,
+        user: UserId,
+        latitude: f64,
+        longitude: f64,
+        accuracy_m: f64,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// Dwell states (JSON) of one person, or of everyone.
+    async fn geofence_states(&self, user: Option<UserId>) -> Result<Vec<(UserId, ChannelId, String)>, StoreError>;
+    /// Saves (`Some`) or forgets a dwell state.
+    async fn save_geofence_state(&self, user: UserId, channel: ChannelId, state: Option<String>) -> Result<(), StoreError>;
+    /// Forgets locations reported before `before`; returns how many.
+    async fn purge_locations(&self, before: Timestamp) -> Result<u64, StoreError>;
+
     // The organisation.
     /// Creates the built-in roles that do not exist yet (key, name, description, permissions),
     /// keeps the org admin role holding every built-in permission, and gives it to users
@@ -427,4 +536,105 @@ pub trait Store: Send + Sync + 'static {
     fn subscribe(&self) -> broadcast::Receiver<CommittedBatch>;
     /// Finishes queued writes and closes connections.
     async fn close(&self);
+
+    // Directory sync.
+    /// Where a person came from, if a directory provisioned them.
+    async fn user_external_ref(&self, id: UserId) -> Result<Option<ExternalRef>, StoreError>;
+    /// Every person (any status) from `source`, by id.
+    async fn users_from_source(&self, source: &str) -> Result<Vec<SourcedUser>, StoreError>;
+    /// People of any status matching `filter`, by id: how many in all, and the ids of the page
+    /// (`offset`, at most `limit`).
+    async fn directory_users(
+        &self,
+        filter: DirectoryUserFilter,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(i64, Vec<UserId>), StoreError>;
+    /// The departments that came from a directory, with where from.
+    async fn department_external_refs(&self) -> Result<Vec<(DepartmentId, ExternalRef)>, StoreError>;
+    /// Everyone (any status) placed in department `id`, by id, and whether it is their primary.
+    async fn department_people(&self, id: DepartmentId) -> Result<Vec<(UserId, bool)>, StoreError>;
+}
+
+// Directory sync (SCIM, LDAP).
+
+/// Where a person or department came from: the directory (`scim`, `ldap`) and the record's id
+/// there (LDAP `entryUUID`, SCIM `externalId`, which SCIM clients may leave out).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExternalRef {
+    pub source: String,
+    pub id: Option<String>,
+}
+
+/// A person's full state as a directory sets it (like [`OrgChange::UpdateUser`], plus where
+/// they came from and, when the directory sent one, a password).
+#[derive(Clone, Debug)]
+pub struct DirectoryUserState {
+    pub display_name: String,
+    pub email: Option<String>,
+    pub search_key: String,
+    /// A status other than active also ends their sessions.
+    pub status: UserStatus,
+    pub attributes: UserAttributes,
+    pub primary_department: Option<DepartmentId>,
+    pub secondary_departments: Vec<DepartmentId>,
+    /// `Some` replaces the reference (`Some(None)` clears it); `None` keeps it.
+    pub external: Option<Option<ExternalRef>>,
+    pub password_hash: Option<String>,
+}
+
+/// A change made by directory sync, applied through [`Store::apply_org_change`] with its
+/// audit entry. Returns the id of what it created (else 0).
+#[derive(Clone, Debug)]
+pub enum DirectoryChange {
+    /// Creates the person and sets everything in `state` at once.
+    CreateUser {
+        user: NewUser,
+        state: DirectoryUserState,
+    },
+    UpdateUser {
+        id: UserId,
+        state: DirectoryUserState,
+    },
+    CreateDepartment {
+        name: String,
+        parent_id: Option<DepartmentId>,
+        at: Timestamp,
+        external: Option<ExternalRef>,
+    },
+    UpdateDepartment {
+        id: DepartmentId,
+        name: String,
+        parent_id: Option<DepartmentId>,
+        /// As in [`DirectoryUserState::external`].
+        external: Option<Option<ExternalRef>>,
+    },
+    /// Makes `department` the primary department of everyone in `add`, and takes it from
+    /// those in `remove` whose primary department it is (they are left without one).
+    SetMembers {
+        department: DepartmentId,
+        add: Vec<UserId>,
+        remove: Vec<UserId>,
+    },
+    /// Several changes in one transaction, in order (not nested).
+    Batch(Vec<DirectoryChange>),
+}
+
+/// Which people a directory asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DirectoryUserFilter {
+    All,
+    /// Case-insensitive.
+    Username(String),
+    /// The external id, whatever the source.
+    ExternalId(String),
+}
+
+/// A person provisioned by a directory, as sync sees them.
+#[derive(Clone, Debug)]
+pub struct SourcedUser {
+    pub id: UserId,
+    pub username: String,
+    pub external_id: Option<String>,
+    pub status: UserStatus,
 }

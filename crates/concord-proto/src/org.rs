@@ -95,6 +95,24 @@ pub struct UserProfile {
     pub department_path: Vec<DepartmentRef>,
     /// The person's current local time (RFC 3339 with offset), when their time zone is known.
     pub local_time: Option<String>,
+    /// Whether they report their location for geofenced channels.
+    pub location_sharing: bool,
+}
+
+/// Who would join and who would leave if a membership rule were saved.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct MembershipPreview {
+    pub join: Vec<User>,
+    pub leave: Vec<User>,
+}
+
+/// What a location report changed.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct LocationOutcome {
+    /// Geofenced channels joined because of this report.
+    pub joined: Vec<crate::ids::ChannelId>,
+    /// Geofenced channels left (after the dwell time outside).
+    pub left: Vec<crate::ids::ChannelId>,
 }
 
 /// Changes to a person's attributes; fields left out are kept, `null` clears.
@@ -140,6 +158,9 @@ pub struct UpdateUserRequest {
 #[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateMeRequest {
+    /// Opt in to reporting locations (for geofenced channels); turning it off forgets the
+    /// stored location.
+    pub location_sharing: Option<bool>,
     pub display_name: Option<String>,
     #[serde(default, with = "double_option")]
     #[schema(value_type = Option<String>)]

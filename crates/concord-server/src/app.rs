@@ -165,6 +165,11 @@ async fn maintain(state: AppState) {
     loop {
         tick.tick().await;
         state.limiters.prune();
+        match state.services.sweep_geofences().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(left = n, "geofence sweep removed people who stayed outside"),
+            Err(e) => tracing::warn!(error = %e, "geofence sweep failed"),
+        }
         if minutes.is_multiple_of(60) {
             let keep = jiff::SignedDuration::from_hours(state.config.events.retention_hours as i64);
             let before = state

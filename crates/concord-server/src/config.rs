@@ -22,6 +22,9 @@ pub struct Config {
     pub rate_limits: RateLimitConfig,
     pub events: EventLogConfig,
     pub postgres: PostgresConfig,
+    pub scim: ScimConfig,
+    pub ldap: LdapConfig,
+    pub geofence: GeofenceConfig,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -74,6 +77,188 @@ pub struct PostgresConfig {
     pub max_connections: u32,
 }
 
+/// Channels whose members follow a geofence, and the locations people report (opt-in).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GeofenceConfig {
+    /// How long someone must stay outside before leaving, so GPS jitter at the edge does
+    /// not make them flap in and out.
+    pub dwell_secs: u64,
+    /// A report older than this no longer keeps anyone inside.
+    pub max_location_age_secs: u64,
+    /// Reports less accurate than this (metres) cannot bring anyone in.
+    pub max_accuracy_m: f64,
+    /// How long the latest reported location is kept before it is forgotten.
+    pub location_retention_secs: u64,
+    /// Most positions in one channel's geofence.
+    pub max_vertices: usize,
+}
+
+impl Default for GeofenceConfig {
+    fn default() -> Self {
+        Self {
+            dwell_secs: 600,
+            max_location_age_secs: 1800,
+            max_accuracy_m: 500.0,
+            location_retention_secs: 3600,
+            max_vertices: 10_000,
+        }
+    }
+}
+
+/// SCIM 2.0 provisioning at `/scim/v2` (see `routes/scim.rs`).
+#[derive(Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScimConfig {
+    pub enabled: bool,
+    /// The bearer token the identity provider sends; the server keeps only its SHA-256.
+    pub bearer_token: Option<String>,
+}
+
+impl fmt::Debug for ScimConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ScimConfig")
+            .field("enabled", &self.enabled)
+            .field(
+                "bearer_token",
+                &self.bearer_token.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
+}
+
+/// LDAP import (`concord directory sync-ldap`, and every `sync_interval_secs` in the server).
+#[derive(Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LdapConfig {
+    /// `ldap://host:389` or `ldaps://host:636`.
+    pub url: Option<String>,
+    /// Upgrade an `ldap://` connection with StartTLS.
+    pub starttls: bool,
+    /// Bind as this DN (anonymous when unset).
+    pub bind_dn: Option<String>,
+    pub bind_password: Option<String>,
+    /// The subtree to import: its OUs become departments, its people users.
+    pub base_dn: Option<String>,
+    pub user_filter: String,
+    pub department_filter: String,
+    /// Run the import in the server this often; 0 turns it off.
+    pub sync_interval_secs: u64,
+    pub timeout_secs: u64,
+    pub attributes: LdapAttributes,
+}
+
+/// Which LDAP attribute fills which field; an empty name leaves that field alone.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LdapAttributes {
+    /// A stable id that survives renames and moves (OpenLDAP `entryUUID`, AD `objectGUID`).
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub email: String,
+    pub title: String,
+    pub employee_no: String,
+    pub phone: String,
+    /// The department's name, on the OU entries.
+    pub department_name: String,
+}
+
+impl Default for LdapConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            starttls: false,
+            bind_dn: None,
+            bind_password: None,
+            base_dn: None,
+            user_filter: "(objectClass=inetOrgPerson)".into(),
+            department_filter: "(objectClass=organizationalUnit)".into(),
+            sync_interval_secs: 0,
+            timeout_secs: 30,
+            attributes: LdapAttributes::default(),
+        }
+    }
+}
+
+impl Default for LdapAttributes {
+    fn default() -> Self {
+        Self {
+            id: "entryUUID".into(),
+            username: "uid".into(),
+            display_name: "cn".into(),
+            email: "mail".into(),
+            title: "title".into(),
+            employee_no: "employeeNumber".into(),
+            phone: "telephoneNumber".into(),
+            department_name: "ou".into(),
+        }
+    }
+}
+
+impl fmt::Debug for LdapConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LdapConfig")
+            .field("url", &self.url)
+            .field("starttls", &self.starttls)
+            .field("bind_dn", &self.bind_dn)
+            .field(
+                "bind_password",
+                &self.bind_password.as_ref().map(|_| "<redacted>"),
+            )
+            .field("base_dn", &self.base_dn)
+            .field("user_filter", &self.user_filter)
+            .field("department_filter", &self.department_filter)
+            .field("sync_interval_secs", &self.sync_interval_secs)
+            .field("timeout_secs", &self.timeout_secs)
+            .field("attributes", &self.attributes)
+            .finish()
+    }
+}
+
+impl LdapConfig {
+    /// Whether enough is set to connect and import.
+    pub fn configured(&self) -> bool {
+        self.url.is_some() && self.base_dn.is_some()
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if let Some(url) = &self.url
+            && !(url.starts_with("ldap://") || url.starts_with("ldaps://"))
+        {
+            return Err("ldap.url must be an ldap:// or ldaps:// URL".into());
+        }
+        if self.sync_interval_secs > 0 {
+            if !self.configured() {
+                return Err("ldap.sync_interval_secs needs ldap.url and ldap.base_dn".into());
+            }
+            if self.sync_interval_secs < 60 {
+                return Err("ldap.sync_interval_secs must be 0 (off) or at least 60".into());
+            }
+        }
+        if !(1..=600).contains(&self.timeout_secs) {
+            return Err("ldap.timeout_secs must be 1 to 600".into());
+        }
+        for (name, filter) in [
+            ("user_filter", &self.user_filter),
+            ("department_filter", &self.department_filter),
+        ] {
+            if !(filter.starts_with('(') && filter.ends_with(')')) {
+                return Err(format!(
+                    "ldap.{name} must be an LDAP filter in parentheses, e.g. (objectClass=inetOrgPerson)"
+                ));
+            }
+        }
+        let a = &self.attributes;
+        if a.id.trim().is_empty() || a.username.trim().is_empty() {
+            return Err(
+                "ldap.attributes.id and ldap.attributes.username must name attributes".into(),
+            );
+        }
+        Ok(())
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -86,6 +271,9 @@ impl Default for Config {
             rate_limits: RateLimitConfig::default(),
             events: EventLogConfig::default(),
             postgres: PostgresConfig::default(),
+            scim: ScimConfig::default(),
+            ldap: LdapConfig::default(),
+            geofence: GeofenceConfig::default(),
         }
     }
 }
@@ -164,6 +352,8 @@ impl fmt::Debug for Config {
             .field("rate_limits", &self.rate_limits)
             .field("events", &self.events)
             .field("postgres", &self.postgres)
+            .field("scim", &self.scim)
+            .field("ldap", &self.ldap)
             .finish()
     }
 }
@@ -290,6 +480,23 @@ impl Config {
             l.request_timeout_secs >= 1,
             "limits.request_timeout_secs must be at least 1",
         )?;
+        let g = &self.geofence;
+        check(
+            g.dwell_secs >= 1 && g.max_location_age_secs >= 1,
+            "geofence.dwell_secs and geofence.max_location_age_secs must be at least 1",
+        )?;
+        check(
+            g.max_accuracy_m > 0.0 && g.max_accuracy_m <= 100_000.0,
+            "geofence.max_accuracy_m must be above 0 and at most 100000",
+        )?;
+        check(
+            g.location_retention_secs >= 60,
+            "geofence.location_retention_secs must be at least 60",
+        )?;
+        check(
+            (4..=100_000).contains(&g.max_vertices),
+            "geofence.max_vertices must be 4 to 100000",
+        )?;
         check(
             self.sessions.idle_timeout_secs >= 60,
             "sessions.idle_timeout_secs must be at least 60",
@@ -315,6 +522,12 @@ impl Config {
             self.postgres.max_connections >= 2,
             "postgres.max_connections must be at least 2",
         )?;
+        check(
+            !self.scim.enabled || self.scim.bearer_token.as_ref().is_some_and(|t| t.len() >= 32),
+            "scim.bearer_token must be set, at least 32 characters, when scim.enabled is true \
+             (e.g. the output of `openssl rand -hex 32`; also CONCORD_SCIM__BEARER_TOKEN)",
+        )?;
+        self.ldap.validate()?;
         Ok(())
     }
 
@@ -340,6 +553,17 @@ impl Config {
             ),
             session_lifetime: jiff::SignedDuration::from_secs(self.sessions.lifetime_secs as i64),
             max_group_dm_members: self.limits.max_group_dm_members,
+            geofence: concord_core::geofence::GeofencePolicy {
+                dwell: jiff::SignedDuration::from_secs(self.geofence.dwell_secs as i64),
+                max_location_age: jiff::SignedDuration::from_secs(
+                    self.geofence.max_location_age_secs as i64,
+                ),
+                max_accuracy_m: self.geofence.max_accuracy_m,
+            },
+            max_geofence_vertices: self.geofence.max_vertices,
+            location_retention: jiff::SignedDuration::from_secs(
+                self.geofence.location_retention_secs as i64,
+            ),
             ..concord_core::Limits::default()
         }
     }
@@ -417,14 +641,31 @@ mod tests {
         assert!(e.contains("no_such_key"), "{e}");
         let e = Config::load(None, env(&[("CONCORD_LISTEN", "not an address")])).unwrap_err();
         assert!(e.contains("invalid configuration"), "{e}");
+        let e = Config::load(None, env(&[("CONCORD_SCIM__ENABLED", "true")])).unwrap_err();
+        assert!(e.contains("scim.bearer_token"), "{e}");
+        let e = Config::load(None, env(&[("CONCORD_LDAP__SYNC_INTERVAL_SECS", "3600")])).unwrap_err();
+        assert!(e.contains("ldap.url"), "{e}");
+        let (c, _) = Config::load(
+            None,
+            env(&[
+                ("CONCORD_SCIM__ENABLED", "true"),
+                ("CONCORD_SCIM__BEARER_TOKEN", &"t".repeat(40)),
+                ("CONCORD_LDAP__ATTRIBUTES__EMAIL", "userPrincipalName"),
+            ]),
+        )
+        .unwrap();
+        assert!(c.scim.enabled);
+        assert_eq!(c.ldap.attributes.email, "userPrincipalName");
     }
 
     #[test]
     fn debug_redacts_the_database_url() {
-        let c = Config {
+        let mut c = Config {
             database_url: Some("postgres://u:secret@h/db".into()),
             ..Config::default()
         };
+        c.scim.bearer_token = Some("secret-scim-token".into());
+        c.ldap.bind_password = Some("secret-ldap-password".into());
         assert!(!format!("{c:?}").contains("secret"));
     }
 }

@@ -26,7 +26,9 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// The router's fallback: the web client for GET/HEAD outside `/api`, JSON 404 otherwise.
 pub async fn fallback(method: Method, uri: Uri, headers: HeaderMap) -> Response {
     let path = uri.path();
-    if path == "/api" || path.starts_with("/api/") || (method != Method::GET && method != Method::HEAD)
+    if path == "/api"
+        || path.starts_with("/api/")
+        || (method != Method::GET && method != Method::HEAD)
     {
         return ApiError::not_found_route().into_response();
     }
@@ -111,7 +113,10 @@ fn file(rel: &str, headers: &HeaderMap, cache: &'static str) -> Option<Response>
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
     if fresh {
-        return builder.status(StatusCode::NOT_MODIFIED).body(Body::empty()).ok();
+        return builder
+            .status(StatusCode::NOT_MODIFIED)
+            .body(Body::empty())
+            .ok();
     }
     let body = match accepts_gzip(headers)
         .then(|| Assets::get(&format!("{rel}.gz")))

@@ -41,9 +41,14 @@ include!("shared/base.rs");
 include!("shared/rows.rs");
 include!("shared/org_sql.rs");
 include!("shared/org_reads.rs");
+include!("shared/dynamic_sql.rs");
 include!("shared/sqlx_writer.rs");
 include!("shared/sqlx_writes.rs");
 include!("shared/sqlx_org_writes.rs");
+include!("shared/directory_sql.rs");
+include!("shared/directory_reads.rs");
+include!("shared/sqlx_directory_writes.rs");
+include!("shared/sqlx_dynamic_writes.rs");
 include!("shared/store_impl.rs");
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");

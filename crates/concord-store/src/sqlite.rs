@@ -20,8 +20,13 @@ include!("shared/base.rs");
 include!("shared/rows.rs");
 include!("shared/org_sql.rs");
 include!("shared/org_reads.rs");
+include!("shared/dynamic_sql.rs");
 include!("sqlite_writer.rs");
 include!("sqlite_org_writer.rs");
+include!("shared/directory_sql.rs");
+include!("shared/directory_reads.rs");
+include!("sqlite_directory_writer.rs");
+include!("sqlite_dynamic_writer.rs");
 include!("shared/store_impl.rs");
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");

@@ -125,6 +125,9 @@ fn op_apply_org_change(
                 exec(conn, SQL_SYNC_IS_ADMIN, params![subject_id])?;
             }
         }
+        OrgChange::Directory(change) => {
+            created = op_directory_change(conn, change)?;
+        }
         OrgChange::Unassign { id } => {
             let (kind, subject_id): (String, i64) = conn
                 .prepare_cached(SQL_ASSIGNMENT_SUBJECT)

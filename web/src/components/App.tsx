@@ -85,6 +85,11 @@ function Shell() {
     return () => document.removeEventListener("keydown", onKey);
   }, []);
 
+  // The drawer takes focus when it opens (phones), and gives it back to the page when closed.
+  useEffect(() => {
+    if (drawerOpen) document.querySelector<HTMLElement>("nav.sidebar a.side-item, nav.sidebar button")?.focus();
+  }, [drawerOpen]);
+
   const channelId = current.name === "channel" ? current.channelId : null;
   let main;
   switch (current.name) {

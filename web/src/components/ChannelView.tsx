@@ -142,9 +142,12 @@ export function ChannelView({ channelId }: { channelId: number }) {
 
   useEffect(() => {
     if (ready && mc) openChannel(channelId).catch(reportError);
-    patchUi({ atBottom: true, panel: null });
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [channelId, ready, !!mc]);
+
+  // A different conversation: start at its newest message, with the side panels closed.
+  useEffect(() => {
+    patchUi({ atBottom: true, panel: null, threadRootId: null });
+  }, [channelId]);
 
   const rows = useMemo(() => {
     const mine = pending.filter((p) => p.channelId === channelId && p.threadRootId === null);
@@ -218,6 +221,7 @@ export function ChannelView({ channelId }: { channelId: number }) {
             key={channelId}
             items={rows}
             itemKey={(r) => r.key}
+            anchorable={(r) => r.kind === "message"}
             renderItem={(r) => <RowView row={r} mc={mc} title={title} t={t} />}
             onNearTop={() => loadOlder(channelId).catch(reportError)}
             onAtBottomChange={(b) => {

@@ -5,7 +5,7 @@ import { useEffect, useState } from "preact/hooks";
 import { ApiError } from "../api/client";
 import type { Channel, User } from "../api/types";
 import { useT } from "../i18n";
-import { formatDateTime, formatTime, timeZones } from "../i18n/time";
+import { formatDate, formatDateTime, formatTime, timeZones } from "../i18n/time";
 import { api, chat, joinChannel, patchUi, reportError, showToast } from "../state/app";
 import { navigate } from "../state/router";
 import { settings, updateSettings, type LanguageSetting, type ThemeSetting } from "../state/settings";
@@ -234,7 +234,9 @@ export function AdminPage() {
                     <td>{u.email ?? ""}</td>
                     <td>{u.is_admin ? <span class="tag">{t("admin.roleAdmin")}</span> : t("admin.roleMember")}</td>
                     <td>
-                      <time dateTime={u.created_at}>{formatDateTime(u.created_at, t.time)}</time>
+                      <time dateTime={u.created_at} title={formatDateTime(u.created_at, t.time)}>
+                        {formatDate(u.created_at, t.time)}
+                      </time>
                     </td>
                   </tr>
                 ))}

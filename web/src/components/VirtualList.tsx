@@ -17,6 +17,8 @@ export interface VirtualListProps<T> {
   onNearTop?: () => void;
   /** Called when "scrolled to the newest row" changes. */
   onAtBottomChange?: (atBottom: boolean) => void;
+  /** Rows that keep their place when rows are added above (others are skipped as anchors). */
+  anchorable?: (item: T) => boolean;
   /** Changing this value scrolls to the bottom (e.g. a new conversation, or the user sent). */
   scrollToBottomToken?: unknown;
   label: string;
@@ -75,16 +77,36 @@ export function VirtualList<T>(props: VirtualListProps<T>) {
       anchor.current = null;
       return;
     }
-    // The first row (the "loading earlier messages" header) stays first when a page is
-    // prepended, so anchor on the row after it.
-    const i = Math.min(Math.max(rowAt(offs, el.scrollTop), 1), ks.length - 1);
+    // Anchor on the first row at or below the top edge that keeps its place in the content
+    // (headers such as "loading earlier messages" stay first when a page is prepended).
+    let i = rowAt(offs, el.scrollTop);
+    const canAnchor = props.anchorable;
+    if (canAnchor) {
+      let j = i;
+      while (j < ks.length && !canAnchor(items[j]!)) j++;
+      if (j < ks.length) i = j;
+    }
     anchor.current = { key: ks[i]!, delta: el.scrollTop - offs[i]! };
   };
 
-  // After every render: restore the anchor row's position, or stay at the bottom.
+  // After every render: measure the rendered rows (synchronously, so positions are exact
+  // before the browser paints), then restore the anchor row's position or stay at the bottom.
   useLayoutEffect(() => {
     const el = scroller.current;
     if (!el) return;
+    let measured = false;
+    for (const [key, row] of rowEls.current) {
+      const h = row.offsetHeight;
+      if (h > 0 && heights.current.get(key) !== h) {
+        heights.current.set(key, h);
+        measured = true;
+      }
+    }
+    if (measured) {
+      // Render again with the true heights; the next pass positions the scroll.
+      remeasured(0);
+      return;
+    }
     if (stick.current) {
       const target = el.scrollHeight - el.clientHeight;
       if (Math.abs(el.scrollTop - target) > 1) el.scrollTop = target;
@@ -96,7 +118,7 @@ export function VirtualList<T>(props: VirtualListProps<T>) {
       }
     }
     rememberAnchor(el, offsets, keys);
-    if (el.scrollTop !== scrollTop) setScrollTop(el.scrollTop);
+    if (Math.abs(el.scrollTop - scrollTop) >= 1) setScrollTop(el.scrollTop);
     if (el.clientHeight !== viewport) setViewport(el.clientHeight);
     report(el);
   });

@@ -19,7 +19,15 @@ function fmt(ctx: TimeContext, opts: Intl.DateTimeFormatOptions): Intl.DateTimeF
 
 /** `14:05` (24-hour in zh-CN, `2:05 PM` in en). */
 export function formatTime(iso: string | Date, ctx: TimeContext): string {
-  return fmt(ctx, { hour: "numeric", minute: "2-digit" }).format(new Date(iso));
+  const opts: Intl.DateTimeFormatOptions = ctx.locale.startsWith("zh")
+    ? { hour: "2-digit", minute: "2-digit", hourCycle: "h23" }
+    : { hour: "numeric", minute: "2-digit" };
+  return fmt(ctx, opts).format(new Date(iso));
+}
+
+/** A date, e.g. "Nov 25, 2026" / "2026年11月25日". */
+export function formatDate(iso: string | Date, ctx: TimeContext): string {
+  return fmt(ctx, { dateStyle: "medium" }).format(new Date(iso));
 }
 
 /** The full date and time, for tooltips. */

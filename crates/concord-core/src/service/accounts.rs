@@ -60,6 +60,8 @@ impl Services {
         if req.is_admin || req.guest {
             self.reload_org().await?;
         }
+        self.recompute_rules_for(user.id, actor.map_or(user.id, |a| a.user_id))
+            .await?;
         Ok(user)
     }
 

@@ -3,6 +3,8 @@
 
 mod accounts;
 mod channels;
+mod directory;
+mod dynamic;
 mod messages;
 mod org;
 
@@ -14,6 +16,7 @@ use concord_proto::{Channel, ChannelId, UserId};
 use jiff::SignedDuration;
 use std::sync::Arc;
 
+pub use directory::{DirectoryPerson, DirectoryRecord, SOURCE_LDAP, SOURCE_SCIM};
 pub use messages::SendInput;
 pub use org::{OrgState, search_key};
 
@@ -42,6 +45,10 @@ pub struct Limits {
     pub session_lifetime: SignedDuration,
     pub max_group_dm_members: usize,
     pub max_invite_batch: usize,
+    pub geofence: crate::geofence::GeofencePolicy,
+    pub max_geofence_vertices: usize,
+    /// How long the latest reported location is kept.
+    pub location_retention: SignedDuration,
 }
 
 impl Default for Limits {
@@ -53,6 +60,9 @@ impl Default for Limits {
             session_lifetime: SignedDuration::from_hours(24 * 30),
             max_group_dm_members: 8,
             max_invite_batch: 100,
+            geofence: crate::geofence::GeofencePolicy::default(),
+            max_geofence_vertices: crate::geofence::DEFAULT_MAX_VERTICES,
+            location_retention: SignedDuration::from_hours(1),
         }
     }
 }
@@ -70,6 +80,8 @@ pub struct Services {
     access: Arc<crate::access::AccessCache>,
     /// The organisation snapshot every request is authorised against.
     org: Arc<OrgState>,
+    /// Membership rules and geofences in force.
+    dynamic: Arc<dynamic::DynamicState>,
 }
 
 impl Services {
@@ -90,6 +102,7 @@ impl Services {
             hashing,
             access,
             org: Arc::new(OrgState::default()),
+            dynamic: Arc::default(),
         }
     }
 

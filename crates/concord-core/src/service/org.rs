@@ -88,7 +88,7 @@ fn permission_name(raw: &str) -> Result<String, DomainError> {
     Ok(name.to_string())
 }
 
-fn optional_attr(
+pub(super) fn optional_attr(
     field: &'static str,
     v: Option<String>,
     max: usize,
@@ -99,7 +99,7 @@ fn optional_attr(
     }
 }
 
-fn time_zone(v: Option<String>) -> Result<Option<String>, DomainError> {
+pub(super) fn time_zone(v: Option<String>) -> Result<Option<String>, DomainError> {
     match v.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
         Some(tz) => jiff::tz::TimeZone::get(tz)
@@ -113,7 +113,7 @@ fn time_zone(v: Option<String>) -> Result<Option<String>, DomainError> {
     }
 }
 
-fn locale(v: Option<String>) -> Result<Option<String>, DomainError> {
+pub(super) fn locale(v: Option<String>) -> Result<Option<String>, DomainError> {
     match v.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
         Some(l) => {
@@ -216,7 +216,7 @@ impl Services {
         Ok(self.store.append_audit(entry).await?)
     }
 
-    fn audit_entry(
+    pub(crate) fn audit_entry(
         &self,
         actor: Option<&Actor>,
         action: &str,
@@ -237,7 +237,7 @@ impl Services {
 
     /// Applies a checked change with its audit entry, then reloads the snapshot. `check` runs
     /// under the change lock against the current snapshot and returns the change to apply.
-    async fn change_org<F>(
+    pub(super) async fn change_org<F>(
         &self,
         actor: Option<&Actor>,
         action: &str,
@@ -423,6 +423,9 @@ impl Services {
             },
         )
         .await?;
+        if req.parent_id.is_some() {
+            self.recompute_all_rules(actor.user_id).await?;
+        }
         self.department_view(&self.org(), id)
             .ok_or(DomainError::NotFound("department"))
     }
@@ -506,6 +509,7 @@ impl Services {
             primary_department_id: p.placement.primary,
             secondary_department_ids: p.placement.secondary,
             department_path: path,
+            location_sharing: p.location_sharing,
         }
     }
 
@@ -679,6 +683,7 @@ impl Services {
         if status != UserStatus::Active {
             self.presence.disconnect(id);
         }
+        self.recompute_rules_for(id, actor.user_id).await?;
         self.user_profile_unchecked(id).await
     }
 
@@ -689,6 +694,9 @@ impl Services {
         req: UpdateMeRequest,
     ) -> Result<UserProfile, DomainError> {
         let id = actor.user_id;
+        if let Some(enabled) = req.location_sharing {
+            self.set_location_sharing(actor, enabled).await?;
+        }
         let current = self
             .store
             .user_profile(id)
@@ -1121,7 +1129,7 @@ fn sorted_by_name(org: &OrgSnapshot, ids: &[DepartmentId]) -> Vec<DepartmentId> 
     v
 }
 
-fn sibling_name_free(
+pub(super) fn sibling_name_free(
     org: &OrgSnapshot,
     parent: Option<DepartmentId>,
     name: &str,
@@ -1141,7 +1149,7 @@ fn sibling_name_free(
     Ok(())
 }
 
-fn profile_json(
+pub(super) fn profile_json(
     display_name: &str,
     status: UserStatus,
     a: &UserAttributes,

@@ -4,9 +4,14 @@
 
 mod auth;
 mod channels;
+mod dynamic;
 mod messages;
 mod meta;
 mod org;
+mod scim;
+mod scim_groups;
+mod scim_patch;
+mod scim_users;
 mod users;
 
 use crate::error::ApiError;
@@ -96,6 +101,18 @@ pub fn build(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(channels::list_members, channels::invite_members))
         .routes(routes!(channels::remove_member))
         .routes(routes!(channels::open_dm))
+        .routes(routes!(
+            dynamic::get_rule,
+            dynamic::set_rule,
+            dynamic::delete_rule
+        ))
+        .routes(routes!(dynamic::preview_rule))
+        .routes(routes!(
+            dynamic::get_geofence,
+            dynamic::set_geofence,
+            dynamic::delete_geofence
+        ))
+        .routes(routes!(dynamic::report_location))
         .routes(routes!(messages::history, messages::send_message))
         .routes(routes!(messages::pinned))
         .routes(routes!(messages::mark_read))
@@ -122,6 +139,8 @@ pub fn build(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
     let max_body = state.config.limits.max_body_bytes;
     let request_timeout = std::time::Duration::from_secs(state.config.limits.request_timeout_secs);
     let router = router
+        // SCIM provisioning: outside /api/v1 and the OpenAPI document (it describes itself).
+        .nest("/scim/v2", scim::router(&state.config.scim))
         .layer(axum::Extension(doc))
         // Outside /api: the embedded web client (unknown /api paths stay JSON 404s).
         .fallback(crate::web::fallback)

@@ -5,10 +5,12 @@ mod support;
 
 mod accounts;
 mod authz;
+mod authz_matrix;
 mod bad_input;
 mod channels;
 mod cli;
 mod config_example;
+mod dynamic;
 mod messages;
 mod openapi;
 mod org;
@@ -17,3 +19,4 @@ mod postgres;
 mod realtime;
 mod shutdown;
 mod tidy;
+mod web_e2e;

@@ -290,6 +290,10 @@ impl TestApp {
         self.request(reqwest::Method::PUT, token, path, None).await
     }
 
+    pub async fn put_json(&self, token: Option<&str>, path: &str, body: Value) -> (StatusCode, Value) {
+        self.request(reqwest::Method::PUT, token, path, Some(body)).await
+    }
+
     pub async fn delete(&self, token: Option<&str>, path: &str) -> (StatusCode, Value) {
         self.request(reqwest::Method::DELETE, token, path, None)
             .await

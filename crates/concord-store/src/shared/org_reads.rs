@@ -115,7 +115,8 @@ impl SqlStore {
         let mut conn = self.read.acquire().await?;
         let mut tx = begin_snapshot(&mut conn).await?;
         let row = sqlx::query(sqlf!(
-            "SELECT {USER_COLS}, status, title, region, employee_no, phone, time_zone, locale, manager_id, guest \
+            "SELECT {USER_COLS}, status, title, region, employee_no, phone, time_zone, locale, manager_id, guest, \
+             location_sharing \
              FROM users WHERE id = $1"
         ))
         .bind(id.0)
@@ -155,6 +156,7 @@ impl SqlStore {
                 project_tags: tags,
             },
             placement,
+            location_sharing: row.try_get("location_sharing")?,
         }))
     }
 

@@ -151,6 +151,9 @@ async fn op_apply_org_change(
                 exec_sql(conn, sqlx::query(SQL_SYNC_IS_ADMIN).bind(subject_id)).await?;
             }
         }
+        OrgChange::Directory(change) => {
+            created = op_directory_change(conn, change).await?;
+        }
         OrgChange::Unassign { id } => {
             let row = sqlx::query(SQL_ASSIGNMENT_SUBJECT).bind(id.0).fetch_optional(&mut *conn).await.map_err(map_err)?;
             let row = row.ok_or(StoreError::NotFound("assignment"))?;

@@ -3,6 +3,63 @@
 
 #[async_trait]
 impl Store for SqlStore {
+    async fn channel_policies(&self) -> Result<Vec<ChannelPolicyRecord>, StoreError> {
+        self.load_policies().await.map_err(map_err)
+    }
+
+    async fn set_channel_policy(
+        &self,
+        channel: ChannelId,
+        kind: PolicyKind,
+        body: Option<String>,
+        audit: NewAudit,
+    ) -> Result<(), StoreError> {
+        write_op!(self, op_set_channel_policy(channel, kind, body, audit))
+    }
+
+    async fn rule_subjects(&self) -> Result<Vec<RuleSubjectRecord>, StoreError> {
+        self.load_rule_subjects().await.map_err(map_err)
+    }
+
+    async fn member_sources(&self, channel: ChannelId) -> Result<Vec<(UserId, MemberSource)>, StoreError> {
+        self.load_member_sources(channel).await.map_err(map_err)
+    }
+
+    async fn sync_membership(&self, sync: MembershipSync) -> Result<(Vec<UserId>, Vec<UserId>), StoreError> {
+        write_op!(self, op_sync_membership(sync))
+    }
+
+    async fn set_location_sharing(&self, user: UserId, enabled: bool) -> Result<(), StoreError> {
+        write_op!(self, op_set_location_sharing(user, enabled))
+    }
+
+    async fn location_sharing(&self, user: UserId) -> Result<bool, StoreError> {
+        self.load_location_sharing(user).await.map_err(map_err)
+    }
+
+    async fn record_location(
+        &self,
+        user: UserId,
+        latitude: f64,
+        longitude: f64,
+        accuracy_m: f64,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        write_op!(self, op_record_location(user, (latitude, longitude, accuracy_m), at))
+    }
+
+    async fn geofence_states(&self, user: Option<UserId>) -> Result<Vec<(UserId, ChannelId, String)>, StoreError> {
+        self.load_geofence_states(user).await.map_err(map_err)
+    }
+
+    async fn save_geofence_state(&self, user: UserId, channel: ChannelId, state: Option<String>) -> Result<(), StoreError> {
+        write_op!(self, op_save_geofence_state(user, channel, state))
+    }
+
+    async fn purge_locations(&self, before: Timestamp) -> Result<u64, StoreError> {
+        write_op!(self, op_purge_locations(before))
+    }
+
     async fn ensure_builtin_roles(
         &self,
         roles: Vec<(String, String, String, Vec<String>)>,
@@ -472,5 +529,33 @@ impl Store for SqlStore {
         for pool in &self.pools {
             pool.close().await;
         }
+    }
+
+    // Directory sync.
+    async fn user_external_ref(&self, id: UserId) -> Result<Option<concord_core::store::ExternalRef>, StoreError> {
+        self.dir_user_external_ref(id).await.map_err(map_err)
+    }
+
+    async fn users_from_source(&self, source: &str) -> Result<Vec<concord_core::store::SourcedUser>, StoreError> {
+        self.dir_users_from_source(source).await.map_err(map_err)
+    }
+
+    async fn directory_users(
+        &self,
+        filter: concord_core::store::DirectoryUserFilter,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(i64, Vec<UserId>), StoreError> {
+        self.dir_users(filter, offset, limit).await.map_err(map_err)
+    }
+
+    async fn department_external_refs(
+        &self,
+    ) -> Result<Vec<(DepartmentId, concord_core::store::ExternalRef)>, StoreError> {
+        self.dir_department_external_refs().await.map_err(map_err)
+    }
+
+    async fn department_people(&self, id: DepartmentId) -> Result<Vec<(UserId, bool)>, StoreError> {
+        self.dir_department_people(id).await.map_err(map_err)
     }
 }
