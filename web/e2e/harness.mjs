@@ -197,8 +197,11 @@ export function watch(page, label) {
 
 export async function screenshot(page, dir, name) {
   await mkdir(dir, { recursive: true });
-  // Let fonts and layout settle so the picture is stable.
+  // No hover toolbar or focus ring in the picture; let fonts and layout settle.
+  await page.mouse.move(2, page.viewportSize().height - 2);
+  await page.evaluate(() => document.activeElement instanceof HTMLElement && document.activeElement.blur());
   await page.evaluate(() => document.fonts?.ready);
+  await sleep(100);
   await page.screenshot({ path: path.join(dir, name), animations: "disabled", caret: "hide" });
 }
 

@@ -83,6 +83,17 @@ async function seedBulk() {
 }
 await seedBulk();
 
+/** Scrolls a channel's history to its beginning (for a tidy screenshot). */
+async function scrollToStart(page) {
+  const list = page.locator(".channel .vlist");
+  for (let i = 0; i < 5; i++) {
+    await list.evaluate((el) => (el.scrollTop = 0));
+    await sleep(300);
+    if (await page.locator(".channel .intro").count()) break;
+  }
+  await page.locator(".channel .intro").waitFor();
+}
+
 // ------------------------------------------------------------------ browsers
 
 const A = await newPage(browser, "alice");
@@ -167,6 +178,23 @@ test("a reply in a thread", async () => {
   await A.page.locator(".thread-panel article.msg", { hasText: "ping me when it is green" }).waitFor();
   await screenshot(A.page, shots, "thread.png");
   await A.page.keyboard.press("Escape");
+});
+
+test("channel view in light and dark themes", async () => {
+  await A.page.locator(".channel .vlist").evaluate((el) => (el.scrollTop = el.scrollHeight));
+  await sleep(200);
+  await screenshot(A.page, shots, "channel-light.png");
+  await A.page.goto(`${opts.base}/settings`);
+  await A.page.getByText("Dark", { exact: true }).click();
+  assertEqual(await A.page.evaluate(() => document.documentElement.dataset.theme), "dark", "dark theme applied");
+  await A.page.goBack();
+  await A.page.locator(`a[data-channel-id="${general.id}"]`).click();
+  await A.page.locator(".channel article.msg").first().waitFor();
+  await sleep(200);
+  await screenshot(A.page, shots, "channel-dark.png");
+  await A.page.goto(`${opts.base}/settings`);
+  await A.page.getByText("System", { exact: true }).click();
+  await openChannel(A.page, general.id);
 });
 
 test("a reconnect resumes without gaps or duplicates", async () => {
@@ -257,22 +285,6 @@ test("@mention autocomplete from the channel members", async () => {
   await B.page.locator("article.msg .mention", { hasText: "@carol" }).first().waitFor();
 });
 
-test("channel view in light and dark themes", async () => {
-  await A.page.locator(".channel .vlist").evaluate((el) => (el.scrollTop = el.scrollHeight));
-  await sleep(200);
-  await screenshot(A.page, shots, "channel-light.png");
-  await A.page.goto(`${opts.base}/settings`);
-  await A.page.getByText("Dark", { exact: true }).click();
-  assertEqual(await A.page.evaluate(() => document.documentElement.dataset.theme), "dark", "dark theme applied");
-  await A.page.goBack();
-  await A.page.locator(`a[data-channel-id="${general.id}"]`).click();
-  await A.page.locator(".channel article.msg").first().waitFor();
-  await sleep(200);
-  await screenshot(A.page, shots, "channel-dark.png");
-  await A.page.goto(`${opts.base}/settings`);
-  await A.page.getByText("System", { exact: true }).click();
-});
-
 test("create, browse and join channels; start a DM and a group DM", async () => {
   await A.page.getByRole("button", { name: "Create a channel" }).click();
   const dialog = A.page.getByRole("dialog", { name: "Create a channel" });
@@ -361,6 +373,8 @@ test("zh-CN: the interface in Chinese, times in the chosen zone", async () => {
   await Z.page.getByText("今天").first().waitFor();
   await Z.page.getByPlaceholder("发送消息到 #general").waitFor();
   assertEqual(await Z.page.evaluate(() => document.documentElement.lang), "zh-CN", "html lang");
+  await scrollToStart(Z.page);
+  await Z.page.getByText("这是 #general 的开始。").waitFor();
   await screenshot(Z.page, shots, "zh-CN.png");
   await Z.context.close();
 });
@@ -378,6 +392,7 @@ test("phone width (360x740): the sidebar is a drawer", async () => {
   assert(!(await P.page.locator("nav.sidebar").isVisible()), "sidebar hidden");
   const overflow = await P.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert(overflow <= 0, `no horizontal scrolling (${overflow}px)`);
+  await scrollToStart(P.page);
   await screenshot(P.page, shots, "phone.png");
   await P.page.getByRole("button", { name: "Open navigation" }).click();
   await P.page.locator("nav.sidebar").waitFor({ state: "visible" });

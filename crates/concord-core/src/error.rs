@@ -22,6 +22,13 @@ pub enum DomainError {
     Conflict(String),
     #[error("storage is unavailable")]
     Unavailable(String),
+    /// The data-loss prevention policy refused the text; `detectors` names what was found
+    /// (`cn_resident_id`, `email`, a custom pattern's name, ...), never the values.
+    #[error(
+        "blocked by the data-loss prevention policy: the text contains {}; remove it and try again",
+        .detectors.join(", ")
+    )]
+    DlpBlocked { detectors: Vec<String> },
 }
 
 impl DomainError {

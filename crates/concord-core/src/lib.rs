@@ -4,9 +4,12 @@
 //! services decide with [`authz`] and persist through [`store::Store`].
 
 pub mod access;
+pub mod audit;
 pub mod authz;
 pub mod clock;
 pub mod credentials;
+pub mod dlp;
+pub mod crypto;
 pub mod error;
 pub mod geofence;
 pub mod membership_rule;
@@ -19,5 +22,5 @@ pub mod validate;
 pub use authz::Actor;
 pub use clock::{Clock, SystemClock};
 pub use error::DomainError;
-pub use service::{Limits, PresenceView, Services};
+pub use service::{AuditVerdict, Limits, PresenceView, Services};
 pub use store::{Audience, CommittedBatch, CommittedEvent, Store, StoreError};

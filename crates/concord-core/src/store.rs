@@ -94,6 +94,9 @@ pub struct NewUser {
     /// Lower-case text people search matches against (names, pinyin, employee number).
     pub search_key: String,
     pub created_at: Timestamp,
+    /// Written in the same transaction (`{id}` in its target becomes the new user's id), so
+    /// a user is never created unaudited.
+    pub audit: Option<NewAudit>,
 }
 
 /// A person's organisational attributes as stored.
@@ -131,6 +134,8 @@ pub struct NewAudit {
     pub target: String,
     pub before: Option<serde_json::Value>,
     pub after: Option<serde_json::Value>,
+    /// Which hash chains the entry to the one before it.
+    pub suite: crate::crypto::Suite,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -399,6 +404,12 @@ pub trait Store: Send + Sync + 'static {
     async fn apply_org_change(&self, change: OrgChange, audit: NewAudit)
     -> Result<i64, StoreError>;
     async fn append_audit(&self, audit: NewAudit) -> Result<(), StoreError>;
+    /// The whole audit log with its chain fields, in id order (for verification).
+    async fn audit_chain(&self) -> Result<Vec<crate::audit::ChainedEntry>, StoreError>;
+    async fn audit_checkpoints(&self) -> Result<Vec<crate::audit::Checkpoint>, StoreError>;
+    /// The newest entry's id and hash, if any.
+    async fn audit_head(&self) -> Result<Option<(i64, String)>, StoreError>;
+    async fn append_audit_checkpoint(&self, checkpoint: crate::audit::Checkpoint) -> Result<(), StoreError>;
     /// Newest first.
     async fn audit_entries(&self, filter: AuditFilter) -> Result<Vec<AuditEntry>, StoreError>;
     async fn user_profile(&self, id: UserId) -> Result<Option<StoredProfile>, StoreError>;

@@ -28,6 +28,8 @@ pub enum StartupError {
     Serve(std::io::Error),
     #[error("cannot load the organisation: {0}")]
     Org(String),
+    #[error("keys: {0}")]
+    Keys(String),
 }
 
 pub struct App {
@@ -78,12 +80,16 @@ impl App {
                     source,
                 })?;
         let hub = Hub::start(store.subscribe());
+        let signing_key =
+            crate::keys::load_or_create_signing_key(&config.data_dir, config.crypto.suite)
+                .map_err(|e| StartupError::Keys(e.to_string()))?;
         let services = Services::new(
             store.clone(),
             clock,
             Arc::new(hub.clone()),
             config.domain_limits(),
-        );
+        )
+        .with_signing_key(Arc::new(signing_key));
         services
             .init_org()
             .await
@@ -162,9 +168,11 @@ impl App {
 async fn maintain(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(60));
     let mut minutes = 0u64;
+    let mut ldap = crate::directory::LdapSchedule::new();
     loop {
         tick.tick().await;
         state.limiters.prune();
+        ldap.tick(&state);
         match state.services.sweep_geofences().await {
             Ok(0) => {}
             Ok(n) => tracing::info!(left = n, "geofence sweep removed people who stayed outside"),
@@ -182,6 +190,9 @@ async fn maintain(state: AppState) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(pruned = n, "pruned the event log"),
                 Err(e) => tracing::warn!(error = %e, "event log pruning failed"),
+            }
+            if let Err(e) = state.services.checkpoint_audit().await {
+                tracing::warn!(error = %e, "audit checkpoint failed");
             }
         }
         minutes += 1;

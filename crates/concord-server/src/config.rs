@@ -25,6 +25,7 @@ pub struct Config {
     pub scim: ScimConfig,
     pub ldap: LdapConfig,
     pub geofence: GeofenceConfig,
+    pub crypto: CryptoConfig,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -75,6 +76,15 @@ pub struct EventLogConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct PostgresConfig {
     pub max_connections: u32,
+}
+
+/// Algorithms for hashes and signatures (the audit chain and its checkpoints).
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CryptoConfig {
+    /// `standard` (SHA-256, Ed25519) or `gm` (SM3, SM2). Chosen once per deployment: the
+    /// signing key in `data_dir/keys` is made for it.
+    pub suite: concord_core::crypto::Suite,
 }
 
 /// Channels whose members follow a geofence, and the locations people report (opt-in).
@@ -274,6 +284,7 @@ impl Default for Config {
             scim: ScimConfig::default(),
             ldap: LdapConfig::default(),
             geofence: GeofenceConfig::default(),
+            crypto: CryptoConfig::default(),
         }
     }
 }
@@ -523,7 +534,12 @@ impl Config {
             "postgres.max_connections must be at least 2",
         )?;
         check(
-            !self.scim.enabled || self.scim.bearer_token.as_ref().is_some_and(|t| t.len() >= 32),
+            !self.scim.enabled
+                || self
+                    .scim
+                    .bearer_token
+                    .as_ref()
+                    .is_some_and(|t| t.len() >= 32),
             "scim.bearer_token must be set, at least 32 characters, when scim.enabled is true \
              (e.g. the output of `openssl rand -hex 32`; also CONCORD_SCIM__BEARER_TOKEN)",
         )?;
@@ -564,6 +580,7 @@ impl Config {
             location_retention: jiff::SignedDuration::from_secs(
                 self.geofence.location_retention_secs as i64,
             ),
+            crypto_suite: self.crypto.suite,
             ..concord_core::Limits::default()
         }
     }
@@ -643,7 +660,8 @@ mod tests {
         assert!(e.contains("invalid configuration"), "{e}");
         let e = Config::load(None, env(&[("CONCORD_SCIM__ENABLED", "true")])).unwrap_err();
         assert!(e.contains("scim.bearer_token"), "{e}");
-        let e = Config::load(None, env(&[("CONCORD_LDAP__SYNC_INTERVAL_SECS", "3600")])).unwrap_err();
+        let e =
+            Config::load(None, env(&[("CONCORD_LDAP__SYNC_INTERVAL_SECS", "3600")])).unwrap_err();
         assert!(e.contains("ldap.url"), "{e}");
         let (c, _) = Config::load(
             None,

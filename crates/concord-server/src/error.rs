@@ -59,6 +59,7 @@ impl From<DomainError> for ApiError {
             DomainError::Invalid { .. } => (StatusCode::BAD_REQUEST, "invalid_input"),
             DomainError::MessageTooLong { .. } => (StatusCode::BAD_REQUEST, "message_too_long"),
             DomainError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            DomainError::DlpBlocked { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "dlp_blocked"),
             DomainError::Unavailable(cause) => {
                 tracing::error!(%cause, "request failed: store unavailable");
                 return Self::new(

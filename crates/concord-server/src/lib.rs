@@ -4,10 +4,13 @@
 //! [`concord_core::Services`] and domain errors into responses (in [`error`]).
 
 pub mod app;
+pub mod cli_audit;
 pub mod config;
+pub mod directory;
 pub mod error;
 pub mod extract;
 pub mod gateway;
+pub mod keys;
 pub mod ratelimit;
 pub mod routes;
 pub mod state;

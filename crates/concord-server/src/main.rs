@@ -44,6 +44,25 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// The audit log's tamper evidence.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Directory sync.
+    Directory {
+        #[command(subcommand)]
+        command: DirectoryCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain and the signed checkpoints; names the first edited, deleted,
+    /// inserted or reordered entry. Exits with status 1 if the log was tampered with.
+    Verify,
+    /// Sign the newest entry now (a running server does so every hour).
+    Checkpoint,
 }
 
 #[derive(Subcommand)]
@@ -63,6 +82,39 @@ enum AdminCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum DirectoryCommand {
+    /// Import departments and people from LDAP once (the [ldap] settings) and print what
+    /// changed. A running server reloads the organisation at its next change; people this
+    /// deactivates lose their sessions at once.
+    SyncLdap,
+}
+
+/// `concord directory sync-ldap`.
+async fn sync_ldap(config: Config) -> anyhow::Result<()> {
+    config.validate().map_err(anyhow::Error::msg)?;
+    if !config.ldap.configured() {
+        bail!("set ldap.url and ldap.base_dn (in the config file or CONCORD_LDAP__URL, CONCORD_LDAP__BASE_DN)");
+    }
+    let store = concord_store::open(&config.store_config())
+        .await
+        .context("opening the store")?;
+    let services = Services::new(
+        store.clone(),
+        Arc::new(SystemClock),
+        Arc::new(NobodyOnline),
+        config.domain_limits(),
+    );
+    let result = match services.init_org().await {
+        Ok(()) => concord_server::directory::sync_ldap(&services, &config.ldap).await,
+        Err(e) => Err(e.to_string()),
+    };
+    store.close().await;
+    let summary = result.map_err(anyhow::Error::msg)?;
+    print!("{summary}");
+    Ok(())
 }
 
 #[tokio::main]
@@ -88,6 +140,21 @@ async fn main() -> anyhow::Result<()> {
             init_tracing(&config);
             serve(config).await
         }
+        Command::Directory {
+            command: DirectoryCommand::SyncLdap,
+        } => sync_ldap(config).await,
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            if concord_server::cli_audit::verify(config).await? {
+                Ok(())
+            } else {
+                std::process::exit(1)
+            }
+        }
+        Command::Audit {
+            command: AuditCommand::Checkpoint,
+        } => concord_server::cli_audit::checkpoint(config).await,
         Command::Admin {
             command:
                 AdminCommand::CreateUser {

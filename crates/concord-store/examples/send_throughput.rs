@@ -62,6 +62,7 @@ async fn main() {
                 is_admin: false,
                 guest: false,
                 search_key: String::new(),
+                audit: None,
                 created_at: now,
             })
             .await

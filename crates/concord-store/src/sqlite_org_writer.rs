@@ -4,10 +4,30 @@
 use concord_core::store::{NewAudit, OrgChange};
 
 fn op_append_audit(conn: &rusqlite::Connection, _events: &mut Vec<CommittedEvent>, a: NewAudit) -> Result<(), StoreError> {
-    exec(
+    // The writer applies one job at a time, so the newest hash read here is the predecessor.
+    let prev: Option<String> = conn
+        .prepare_cached(SQL_AUDIT_LAST_HASH)
+        .and_then(|mut st| st.query_row([], |r| r.get(0)).optional())
+        .map_err(map_rerr)?;
+    let prev = prev.unwrap_or_default();
+    let id = r_insert_returning(
         conn,
         SQL_INSERT_AUDIT,
-        params![ms(a.at), a.actor_id.map(|u| u.0), a.ip, a.action, a.target, json_text(&a.before), json_text(&a.after)],
+        params![ms(a.at), a.actor_id.map(|u| u.0), a.ip, a.action, a.target, json_text(&a.before), json_text(&a.after), prev],
+    )?;
+    exec(conn, SQL_SET_AUDIT_HASH, params![audit_entry_hash(&a, id, &prev), id])?;
+    Ok(())
+}
+
+fn op_append_audit_checkpoint(
+    conn: &rusqlite::Connection,
+    _events: &mut Vec<CommittedEvent>,
+    c: concord_core::audit::Checkpoint,
+) -> Result<(), StoreError> {
+    exec(
+        conn,
+        SQL_INSERT_AUDIT_CHECKPOINT,
+        params![c.through_id, c.hash, c.suite.as_str(), c.public_key, c.signature, c.at_ms],
     )?;
     Ok(())
 }

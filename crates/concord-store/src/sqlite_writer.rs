@@ -227,7 +227,7 @@ fn exec(conn: &rusqlite::Connection, sql: &str, params: impl rusqlite::Params) -
     conn.prepare_cached(sql).and_then(|mut st| st.execute(params)).map_err(map_rerr)
 }
 
-fn op_create_user(conn: &rusqlite::Connection, _events: &mut Vec<CommittedEvent>, u: NewUser) -> Result<User, StoreError> {
+fn op_create_user(conn: &rusqlite::Connection, events: &mut Vec<CommittedEvent>, u: NewUser) -> Result<User, StoreError> {
     let id: i64 = conn
         .prepare_cached(
             "INSERT INTO users (username, email, display_name, password_hash, is_admin, created_at, guest, search_key) \
@@ -243,7 +243,11 @@ fn op_create_user(conn: &rusqlite::Connection, _events: &mut Vec<CommittedEvent>
     if u.is_admin {
         exec(conn, SQL_ASSIGN_BUILTIN, params![id, ms(u.created_at), "org_admin"])?;
     }
-    Ok(User {
+        if let Some(mut audit) = u.audit {
+        audit.target = audit.target.replace("{id}", &id.to_string());
+        op_append_audit(conn, events, audit)?;
+    }
+Ok(User {
         id: UserId(id),
         username: u.username,
         email: u.email,

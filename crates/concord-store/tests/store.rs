@@ -60,6 +60,7 @@ async fn user(store: &Arc<dyn Store>, name: &str) -> UserId {
             is_admin: false,
             guest: false,
             search_key: String::new(),
+            audit: None,
             created_at: at(0),
         })
         .await
@@ -134,6 +135,7 @@ async fn users_and_sessions(f: Fixture) {
             is_admin: false,
             guest: false,
             search_key: String::new(),
+            audit: None,
             created_at: at(0),
         })
         .await;

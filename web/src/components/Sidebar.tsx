@@ -1,7 +1,7 @@
 // The sidebar: the user's channels and DMs with unread and mention badges, and the way to the
 // other screens. On a phone it is a drawer.
 
-import { useMemo, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { MyChannel, User } from "../api/types";
 import { useT } from "../i18n";
 import { chat, patchUi, signOut, ui } from "../state/app";
@@ -82,6 +82,16 @@ export function Sidebar() {
   const current = useStore(route, (r) => r);
   const connection = useStore(ui, (u) => u.connection);
   const [menuOpen, setMenuOpen] = useState(false);
+  const head = useRef<HTMLElement>(null);
+  // The account menu closes on a click elsewhere.
+  useEffect(() => {
+    if (!menuOpen) return;
+    const onDown = (e: MouseEvent) => {
+      if (head.current && !head.current.contains(e.target as Node)) setMenuOpen(false);
+    };
+    document.addEventListener("mousedown", onDown);
+    return () => document.removeEventListener("mousedown", onDown);
+  }, [menuOpen]);
   const ordered = useMemo(() => sidebarOrder(channels, users, me?.id ?? null), [channels, users, me]);
   const named = ordered.filter((mc) => !isDirect(mc));
   const direct = ordered.filter(isDirect);
@@ -95,7 +105,7 @@ export function Sidebar() {
 
   return (
     <nav class="sidebar" aria-label={t("sidebar.label")}>
-      <header class="side-head">
+      <header class="side-head" ref={head}>
         <button
           type="button"
           class="workspace-btn"

@@ -9,6 +9,7 @@ import { Realtime, type ConnectionStatus } from "../realtime/socket";
 import type { FrameAction } from "../realtime/resume";
 import {
   applyEvent,
+  channelTitle,
   emptyChat,
   expireTyping,
   mergeMessages,
@@ -19,7 +20,6 @@ import { navigate, route } from "./router";
 import { settings } from "./settings";
 import { createStore } from "./store";
 import { documentTitle, shouldNotify, totals, type Viewer } from "./unread";
-import { channelTitle } from "./chat";
 
 export interface Session {
   token: string;
@@ -206,9 +206,13 @@ function handleAction(action: FrameAction): void {
 /** Loads (or reloads after a resync) everything shown: channels, directory, open views. */
 export async function refresh(): Promise<void> {
   const [channels] = await Promise.all([loadChannels(), loadDirectory()]);
-  patchUi({ ready: true });
-  const active = activeChannelId();
+  const wasReady = ui.get().ready;
   chat.set((c) => ({ ...c, timelines: {}, threads: {} }));
+  patchUi({ ready: true });
+  // On the first load the channel view opens its channel when it sees `ready`; after a resync
+  // the open views are reloaded here.
+  if (!wasReady) return;
+  const active = activeChannelId();
   if (active !== null && channels.some((mc) => mc.channel.id === active)) await openChannel(active);
   const root = ui.get().threadRootId;
   if (root !== null) await loadThread(root);

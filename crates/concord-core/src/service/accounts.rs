@@ -41,6 +41,8 @@ impl Services {
             .hash_job(move || credentials::hash_password(&password))
             .await?
             .map_err(DomainError::Unavailable)?;
+        let after = serde_json::json!({"username": username, "is_admin": req.is_admin, "guest": req.guest});
+        let audit = self.audit_entry(actor, "user.create", "user:{id}".into(), None, Some(after));
         let user = self
             .store
             .create_user(NewUser {
@@ -52,10 +54,8 @@ impl Services {
                 guest: req.guest,
                 search_key,
                 created_at: self.clock.now(),
+                audit: Some(audit),
             })
-            .await?;
-        let after = serde_json::json!({"username": user.username, "is_admin": req.is_admin, "guest": req.guest});
-        self.audit(actor, "user.create", format!("user:{}", user.id), Some(after))
             .await?;
         if req.is_admin || req.guest {
             self.reload_org().await?;

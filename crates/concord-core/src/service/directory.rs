@@ -228,6 +228,7 @@ impl Services {
             guest: false,
             search_key: search_key.clone(),
             created_at: self.clock.now(),
+            audit: None,
         };
         let state = DirectoryUserState {
             display_name: c.display_name,

@@ -2,6 +2,7 @@
 //! input, asks [`crate::authz`] and calls the store.
 
 mod accounts;
+mod audit;
 mod channels;
 mod directory;
 mod dynamic;
@@ -17,6 +18,7 @@ use jiff::SignedDuration;
 use std::sync::Arc;
 
 pub use directory::{DirectoryPerson, DirectoryRecord, SOURCE_LDAP, SOURCE_SCIM};
+pub use audit::AuditVerdict;
 pub use messages::SendInput;
 pub use org::{OrgState, search_key};
 
@@ -49,6 +51,8 @@ pub struct Limits {
     pub max_geofence_vertices: usize,
     /// How long the latest reported location is kept.
     pub location_retention: SignedDuration,
+    /// Hashes and signatures: standard (SHA-256, Ed25519) or GM (SM3, SM2).
+    pub crypto_suite: crate::crypto::Suite,
 }
 
 impl Default for Limits {
@@ -63,6 +67,7 @@ impl Default for Limits {
             geofence: crate::geofence::GeofencePolicy::default(),
             max_geofence_vertices: crate::geofence::DEFAULT_MAX_VERTICES,
             location_retention: SignedDuration::from_hours(1),
+            crypto_suite: crate::crypto::Suite::Standard,
         }
     }
 }
@@ -82,6 +87,8 @@ pub struct Services {
     org: Arc<OrgState>,
     /// Membership rules and geofences in force.
     dynamic: Arc<dynamic::DynamicState>,
+    /// Signs audit checkpoints; `None` until the server has loaded its key.
+    signing_key: Option<Arc<crate::crypto::SigningKey>>,
 }
 
 impl Services {
@@ -103,7 +110,14 @@ impl Services {
             access,
             org: Arc::new(OrgState::default()),
             dynamic: Arc::default(),
+            signing_key: None,
         }
+    }
+
+    /// The key that signs audit checkpoints (the server's, from its data dir).
+    pub fn with_signing_key(mut self, key: Arc<crate::crypto::SigningKey>) -> Self {
+        self.signing_key = Some(key);
+        self
     }
 
     /// Runs password hashing or verification on a blocking thread, bounded by `hashing`.

@@ -232,6 +232,7 @@ impl Services {
             target,
             before,
             after,
+            suite: self.limits.crypto_suite,
         }
     }
 

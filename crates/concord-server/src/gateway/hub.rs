@@ -273,7 +273,11 @@ impl HubState {
             }
             HubMsg::Unregister { conn } => self.drop_conn(conn, None),
             HubMsg::DisconnectUser { user } => {
-                let conns = self.users.get(&user).map(|t| t.conns.clone()).unwrap_or_default();
+                let conns = self
+                    .users
+                    .get(&user)
+                    .map(|t| t.conns.clone())
+                    .unwrap_or_default();
                 for conn in conns {
                     self.drop_conn(conn, Some(CLOSE_ACCOUNT_DISABLED));
                 }

@@ -44,7 +44,11 @@ pub struct ScimError {
 }
 
 impl ScimError {
-    pub fn new(status: StatusCode, scim_type: Option<&'static str>, detail: impl Into<String>) -> Self {
+    pub fn new(
+        status: StatusCode,
+        scim_type: Option<&'static str>,
+        detail: impl Into<String>,
+    ) -> Self {
         Self {
             status,
             scim_type,
@@ -57,7 +61,11 @@ impl ScimError {
     }
 
     pub fn not_found(what: &str, id: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, None, format!("{what} {id} not found"))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            None,
+            format!("{what} {id} not found"),
+        )
     }
 }
 
@@ -88,6 +96,8 @@ impl From<DomainError> for ScimError {
                     "the server cannot reach its storage right now; retry later",
                 )
             }
+            // Anything else the domain refuses is about the request's content.
+            _ => Self::bad("invalidValue", detail),
         }
     }
 }
@@ -134,14 +144,21 @@ pub fn created(body: Value) -> Response {
 }
 
 /// The JSON object a request carries (SCIM or plain JSON); anything else is `invalidSyntax`.
-pub fn parse_body(body: Result<Bytes, BytesRejection>) -> Result<serde_json::Map<String, Value>, ScimError> {
-    let bytes = body.map_err(|e| {
-        ScimError::new(e.status(), Some("invalidSyntax"), e.body_text())
-    })?;
+pub fn parse_body(
+    body: Result<Bytes, BytesRejection>,
+) -> Result<serde_json::Map<String, Value>, ScimError> {
+    let bytes =
+        body.map_err(|e| ScimError::new(e.status(), Some("invalidSyntax"), e.body_text()))?;
     match serde_json::from_slice::<Value>(&bytes) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ScimError::bad("invalidSyntax", "the body must be a JSON object")),
-        Err(e) => Err(ScimError::bad("invalidSyntax", format!("the body is not valid JSON: {e}"))),
+        Ok(_) => Err(ScimError::bad(
+            "invalidSyntax",
+            "the body must be a JSON object",
+        )),
+        Err(e) => Err(ScimError::bad(
+            "invalidSyntax",
+            format!("the body is not valid JSON: {e}"),
+        )),
     }
 }
 
@@ -158,9 +175,15 @@ pub fn base_url(headers: &HeaderMap) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
-        .filter(|h| h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)))
+        .filter(|h| {
+            h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        })
         .unwrap_or("localhost");
-    let proto = match headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()) {
+    let proto = match headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+    {
         Some("https") => "https",
         _ => "http",
     };
@@ -185,9 +208,10 @@ pub fn page(q: &HashMap<String, String>) -> Result<Page, ScimError> {
     let int = |name: &str| -> Result<Option<i64>, ScimError> {
         match q.get(name).map(|s| s.trim()) {
             None | Some("") => Ok(None),
-            Some(s) => s.parse::<i64>().map(Some).map_err(|_| {
-                ScimError::bad("invalidValue", format!("{name} must be an integer"))
-            }),
+            Some(s) => s
+                .parse::<i64>()
+                .map(Some)
+                .map_err(|_| ScimError::bad("invalidValue", format!("{name} must be an integer"))),
         }
     };
     let start = int("startIndex")?.unwrap_or(1).max(1);
@@ -199,7 +223,10 @@ pub fn page(q: &HashMap<String, String>) -> Result<Page, ScimError> {
 }
 
 /// Parses `attr eq "value"`; `allowed` are the attributes that may be filtered on.
-pub fn filter(q: &HashMap<String, String>, allowed: &[&str]) -> Result<Option<EqFilter>, ScimError> {
+pub fn filter(
+    q: &HashMap<String, String>,
+    allowed: &[&str],
+) -> Result<Option<EqFilter>, ScimError> {
     let Some(raw) = q.get("filter").map(|f| f.trim()).filter(|f| !f.is_empty()) else {
         return Ok(None);
     };
@@ -212,8 +239,13 @@ pub fn filter(q: &HashMap<String, String>, allowed: &[&str]) -> Result<Option<Eq
             ),
         )
     };
-    let (attribute, rest) = raw.split_once(char::is_whitespace).ok_or_else(unsupported)?;
-    let (op, value) = rest.trim_start().split_once(char::is_whitespace).ok_or_else(unsupported)?;
+    let (attribute, rest) = raw
+        .split_once(char::is_whitespace)
+        .ok_or_else(unsupported)?;
+    let (op, value) = rest
+        .trim_start()
+        .split_once(char::is_whitespace)
+        .ok_or_else(unsupported)?;
     if !op.eq_ignore_ascii_case("eq") {
         return Err(unsupported());
     }
@@ -280,7 +312,9 @@ async fn authenticate(State(auth): State<Arc<ScimAuth>>, req: Request, next: Nex
             scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
         });
     match presented {
-        Some(token) if constant_time_eq(&sha256(token.as_bytes()), &expected) => next.run(req).await,
+        Some(token) if constant_time_eq(&sha256(token.as_bytes()), &expected) => {
+            next.run(req).await
+        }
         _ => ScimError::new(
             StatusCode::UNAUTHORIZED,
             None,
@@ -300,10 +334,7 @@ pub fn router(config: &crate::config::ScimConfig) -> Router<AppState> {
             .map(|t| sha256(t.as_bytes())),
     });
     Router::new()
-        .route(
-            "/Users",
-            get(scim_users::list).post(scim_users::create),
-        )
+        .route("/Users", get(scim_users::list).post(scim_users::create))
         .route(
             "/Users/{id}",
             get(scim_users::get)
@@ -311,10 +342,7 @@ pub fn router(config: &crate::config::ScimConfig) -> Router<AppState> {
                 .patch(scim_users::patch)
                 .delete(scim_users::delete),
         )
-        .route(
-            "/Groups",
-            get(scim_groups::list).post(scim_groups::create),
-        )
+        .route("/Groups", get(scim_groups::list).post(scim_groups::create))
         .route(
             "/Groups/{id}",
             get(scim_groups::get)
@@ -327,9 +355,7 @@ pub fn router(config: &crate::config::ScimConfig) -> Router<AppState> {
         .route("/ResourceTypes/{id}", get(resource_type))
         .route("/Schemas", get(schemas))
         .route("/Schemas/{id}", get(schema))
-        .fallback(|| async {
-            ScimError::new(StatusCode::NOT_FOUND, None, "no such SCIM endpoint")
-        })
+        .fallback(|| async { ScimError::new(StatusCode::NOT_FOUND, None, "no such SCIM endpoint") })
         .method_not_allowed_fallback(|| async {
             ScimError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -401,7 +427,14 @@ async fn resource_type(headers: HeaderMap, Path(id): Path<String>) -> ScimResult
 }
 
 /// One attribute's definition (RFC 7643 §7).
-fn attr(name: &str, kind: &str, multi: bool, required: bool, mutability: &str, uniqueness: &str) -> Value {
+fn attr(
+    name: &str,
+    kind: &str,
+    multi: bool,
+    required: bool,
+    mutability: &str,
+    uniqueness: &str,
+) -> Value {
     json!({
         "name": name, "type": kind, "multiValued": multi, "required": required,
         "caseExact": false, "mutability": mutability, "returned": "default", "uniqueness": uniqueness,
@@ -417,7 +450,15 @@ fn complex(name: &str, multi: bool, sub: Vec<Value>) -> Value {
 fn schema_list(base: &str) -> Vec<Value> {
     let s = |v: &str| attr(v, "string", false, false, "readWrite", "none");
     let multi = |name: &str| {
-        complex(name, true, vec![s("value"), s("type"), attr("primary", "boolean", false, false, "readWrite", "none")])
+        complex(
+            name,
+            true,
+            vec![
+                s("value"),
+                s("type"),
+                attr("primary", "boolean", false, false, "readWrite", "none"),
+            ],
+        )
     };
     let mut password = s("password");
     password["returned"] = json!("never");
@@ -432,31 +473,53 @@ fn schema_list(base: &str) -> Vec<Value> {
         })
     };
     vec![
-        def(USER_SCHEMA, "User", "A person", vec![
-            user_name,
-            complex("name", false, vec![s("formatted"), s("givenName"), s("familyName")]),
-            s("displayName"),
-            s("title"),
-            s("timezone"),
-            s("locale"),
-            attr("active", "boolean", false, false, "readWrite", "none"),
-            password,
-            multi("emails"),
-            multi("phoneNumbers"),
-            complex("groups", true, vec![s("value"), s("display")]),
-        ]),
-        def(ENTERPRISE_SCHEMA, "EnterpriseUser", "Enterprise attributes", vec![
-            s("employeeNumber"),
-            complex("manager", false, vec![s("value")]),
-            attr("department", "string", false, false, "readOnly", "none"),
-        ]),
-        def(GROUP_SCHEMA, "Group", "A department", vec![
-            attr("displayName", "string", false, true, "readWrite", "none"),
-            complex("members", true, vec![s("value"), s("type")]),
-        ]),
-        def(DEPARTMENT_SCHEMA, "Department", "Where a department sits in Concord's tree", vec![
-            s("parentId"),
-        ]),
+        def(
+            USER_SCHEMA,
+            "User",
+            "A person",
+            vec![
+                user_name,
+                complex(
+                    "name",
+                    false,
+                    vec![s("formatted"), s("givenName"), s("familyName")],
+                ),
+                s("displayName"),
+                s("title"),
+                s("timezone"),
+                s("locale"),
+                attr("active", "boolean", false, false, "readWrite", "none"),
+                password,
+                multi("emails"),
+                multi("phoneNumbers"),
+                complex("groups", true, vec![s("value"), s("display")]),
+            ],
+        ),
+        def(
+            ENTERPRISE_SCHEMA,
+            "EnterpriseUser",
+            "Enterprise attributes",
+            vec![
+                s("employeeNumber"),
+                complex("manager", false, vec![s("value")]),
+                attr("department", "string", false, false, "readOnly", "none"),
+            ],
+        ),
+        def(
+            GROUP_SCHEMA,
+            "Group",
+            "A department",
+            vec![
+                attr("displayName", "string", false, true, "readWrite", "none"),
+                complex("members", true, vec![s("value"), s("type")]),
+            ],
+        ),
+        def(
+            DEPARTMENT_SCHEMA,
+            "Department",
+            "Where a department sits in Concord's tree",
+            vec![s("parentId")],
+        ),
     ]
 }
 
@@ -484,9 +547,19 @@ mod tests {
 
     #[test]
     fn eq_filters_parse_and_others_are_refused() {
-        let f = filter(&q(r#"userName eq "alice""#), &["userName", "externalId"]).unwrap().unwrap();
-        assert_eq!(f, EqFilter { attribute: "userName".into(), value: "alice".into() });
-        let f = filter(&q(r#"USERNAME Eq "a \"q\"""#), &["userName"]).unwrap().unwrap();
+        let f = filter(&q(r#"userName eq "alice""#), &["userName", "externalId"])
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            f,
+            EqFilter {
+                attribute: "userName".into(),
+                value: "alice".into()
+            }
+        );
+        let f = filter(&q(r#"USERNAME Eq "a \"q\"""#), &["userName"])
+            .unwrap()
+            .unwrap();
         assert_eq!(f.value, "a \"q\"");
         for bad in [
             r#"userName co "a""#,
@@ -502,7 +575,11 @@ mod tests {
 
     #[test]
     fn pages_are_clamped() {
-        let p = page(&HashMap::from([("startIndex".into(), "0".into()), ("count".into(), "5000".into())])).unwrap();
+        let p = page(&HashMap::from([
+            ("startIndex".into(), "0".into()),
+            ("count".into(), "5000".into()),
+        ]))
+        .unwrap();
         assert_eq!((p.start, p.count), (1, MAX_RESULTS));
         assert!(page(&HashMap::from([("count".into(), "x".into())])).is_err());
     }

@@ -10,8 +10,8 @@
 //! answers 409.
 
 use super::scim::{
-    DEPARTMENT_SCHEMA, GROUP_SCHEMA, Page, ScimError, ScimResult, base_url, created, filter, list_response,
-    page, parse_body, parse_id, scim_json,
+    DEPARTMENT_SCHEMA, GROUP_SCHEMA, Page, ScimError, ScimResult, base_url, created, filter,
+    list_response, page, parse_body, parse_id, scim_json,
 };
 use super::scim_patch::apply_patch;
 use crate::state::AppState;
@@ -89,7 +89,9 @@ async fn render(
 }
 
 fn get_ci<'a>(o: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
-    o.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v)
+    o.iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v)
 }
 
 fn opt_string(o: &Map<String, Value>, name: &str) -> Result<Option<String>, ScimError> {
@@ -97,7 +99,10 @@ fn opt_string(o: &Map<String, Value>, name: &str) -> Result<Option<String>, Scim
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
-        Some(_) => Err(ScimError::bad("invalidValue", format!("{name} must be a string"))),
+        Some(_) => Err(ScimError::bad(
+            "invalidValue",
+            format!("{name} must be a string"),
+        )),
     }
 }
 
@@ -128,7 +133,12 @@ fn group_from(o: &Map<String, Value>) -> Result<GroupInput, ScimError> {
                 .map(|p| numeric_id(&p, "parentId").map(DepartmentId))
                 .transpose()?,
         ),
-        Some(_) => return Err(ScimError::bad("invalidValue", "the department extension must be an object")),
+        Some(_) => {
+            return Err(ScimError::bad(
+                "invalidValue",
+                "the department extension must be an object",
+            ));
+        }
     };
     let members = match get_ci(o, "members") {
         None => None,
@@ -141,7 +151,9 @@ fn group_from(o: &Map<String, Value>) -> Result<GroupInput, ScimError> {
                     .map(|m| opt_string(m, "value"))
                     .transpose()?
                     .flatten()
-                    .ok_or_else(|| ScimError::bad("invalidValue", "each member needs a value (a user id)"))?;
+                    .ok_or_else(|| {
+                        ScimError::bad("invalidValue", "each member needs a value (a user id)")
+                    })?;
                 set.insert(UserId(numeric_id(&value, "member")?));
             }
             Some(set)
@@ -156,8 +168,11 @@ fn group_from(o: &Map<String, Value>) -> Result<GroupInput, ScimError> {
     })
 }
 
-fn query(q: Result<Query<HashMap<String, String>>, QueryRejection>) -> Result<HashMap<String, String>, ScimError> {
-    q.map(|Query(q)| q).map_err(|e| ScimError::bad("invalidValue", e.body_text()))
+fn query(
+    q: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Result<HashMap<String, String>, ScimError> {
+    q.map(|Query(q)| q)
+        .map_err(|e| ScimError::bad("invalidValue", e.body_text()))
 }
 
 fn department_id(state: &AppState, raw: &str) -> Result<DepartmentId, ScimError> {
@@ -178,9 +193,10 @@ pub async fn list(
     let q = query(q)?;
     let page: Page = page(&q)?;
     let eq = filter(&q, &["displayName", "externalId"])?;
-    let with_members = !q
-        .get("excludedAttributes")
-        .is_some_and(|e| e.split(',').any(|a| a.trim().eq_ignore_ascii_case("members")));
+    let with_members = !q.get("excludedAttributes").is_some_and(|e| {
+        e.split(',')
+            .any(|a| a.trim().eq_ignore_ascii_case("members"))
+    });
     let externals = externals(&state).await?;
     let org = state.services.org();
     let mut ids: Vec<DepartmentId> = org
@@ -202,10 +218,17 @@ pub async fn list(
     Ok(list_response(total, page, resources))
 }
 
-pub async fn get(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> ScimResult {
+pub async fn get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ScimResult {
     let id = department_id(&state, &id)?;
     let externals = externals(&state).await?;
-    Ok(scim_json(StatusCode::OK, render(&state, &base_url(&headers), id, &externals, true).await?))
+    Ok(scim_json(
+        StatusCode::OK,
+        render(&state, &base_url(&headers), id, &externals, true).await?,
+    ))
 }
 
 pub async fn create(
@@ -226,7 +249,9 @@ pub async fn create(
             .await?;
     }
     let externals = externals(&state).await?;
-    Ok(created(render(&state, &base_url(&headers), id, &externals, true).await?))
+    Ok(created(
+        render(&state, &base_url(&headers), id, &externals, true).await?,
+    ))
 }
 
 /// Brings department `id` to `g`: name, external id, parent (when given) and members (when
@@ -242,14 +267,23 @@ async fn update(state: &AppState, id: DepartmentId, g: GroupInput) -> Result<(),
     if g.name != current.name || parent != current.parent_id || g.external_id != current_external {
         state
             .services
-            .update_provisioned_department(SOURCE_SCIM, id, &g.name, parent, Some(g.external_id.as_deref()))
+            .update_provisioned_department(
+                SOURCE_SCIM,
+                id,
+                &g.name,
+                parent,
+                Some(g.external_id.as_deref()),
+            )
             .await?;
     }
     if let Some(wanted) = g.members {
         let now = members(state, id).await?;
         let add: Vec<UserId> = wanted.difference(&now).copied().collect();
         let remove: Vec<UserId> = now.difference(&wanted).copied().collect();
-        state.services.set_department_members(SOURCE_SCIM, id, add, remove).await?;
+        state
+            .services
+            .set_department_members(SOURCE_SCIM, id, add, remove)
+            .await?;
     }
     Ok(())
 }
@@ -266,7 +300,10 @@ pub async fn replace(
     g.members.get_or_insert_with(BTreeSet::new);
     update(&state, id, g).await?;
     let externals = externals(&state).await?;
-    Ok(scim_json(StatusCode::OK, render(&state, &base_url(&headers), id, &externals, true).await?))
+    Ok(scim_json(
+        StatusCode::OK,
+        render(&state, &base_url(&headers), id, &externals, true).await?,
+    ))
 }
 
 pub async fn patch(
@@ -278,19 +315,32 @@ pub async fn patch(
     let body = parse_body(body)?;
     let id = department_id(&state, &id)?;
     let base = base_url(&headers);
-    let Value::Object(mut resource) = render(&state, &base, id, &externals(&state).await?, true).await? else {
-        return Err(ScimError::new(StatusCode::INTERNAL_SERVER_ERROR, None, "group did not render"));
+    let Value::Object(mut resource) =
+        render(&state, &base, id, &externals(&state).await?, true).await?
+    else {
+        return Err(ScimError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            None,
+            "group did not render",
+        ));
     };
     apply_patch(&mut resource, &body)?;
     update(&state, id, group_from(&resource)?).await?;
     // Azure AD asks for no body after a PATCH of members; a body is allowed and helps others.
     let externals = externals(&state).await?;
-    Ok(scim_json(StatusCode::OK, render(&state, &base, id, &externals, true).await?))
+    Ok(scim_json(
+        StatusCode::OK,
+        render(&state, &base, id, &externals, true).await?,
+    ))
 }
 
 pub async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> ScimResult {
     let id = department_id(&state, &id)?;
-    match state.services.delete_provisioned_department(SOURCE_SCIM, id).await {
+    match state
+        .services
+        .delete_provisioned_department(SOURCE_SCIM, id)
+        .await
+    {
         Ok(()) => Ok(StatusCode::NO_CONTENT.into_response()),
         // Not a uniqueness clash: the department is in use.
         Err(DomainError::Conflict(why)) => Err(ScimError::new(StatusCode::CONFLICT, None, why)),

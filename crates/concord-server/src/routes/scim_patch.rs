@@ -9,7 +9,7 @@
 //! The handlers then read the patched JSON exactly like a PUT body, so PATCH and PUT share
 //! one validation.
 
-use super::scim::{ENTERPRISE_SCHEMA, DEPARTMENT_SCHEMA, PATCH_SCHEMA, ScimError};
+use super::scim::{DEPARTMENT_SCHEMA, ENTERPRISE_SCHEMA, PATCH_SCHEMA, ScimError};
 use serde_json::{Map, Value};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,7 +32,10 @@ struct PathSpec {
 const EXTENSIONS: [&str; 2] = [ENTERPRISE_SCHEMA, DEPARTMENT_SCHEMA];
 
 fn no_target(path: &str) -> ScimError {
-    ScimError::bad("invalidPath", format!("unsupported or malformed path {path:?}"))
+    ScimError::bad(
+        "invalidPath",
+        format!("unsupported or malformed path {path:?}"),
+    )
 }
 
 fn parse_path(raw: &str) -> Result<PathSpec, ScimError> {
@@ -62,12 +65,19 @@ fn parse_path(raw: &str) -> Result<PathSpec, ScimError> {
     }
     let (head, sub_after_filter, filter) = match rest.find('[') {
         Some(open) => {
-            let close = rest.rfind(']').filter(|c| *c > open).ok_or_else(|| no_target(raw))?;
+            let close = rest
+                .rfind(']')
+                .filter(|c| *c > open)
+                .ok_or_else(|| no_target(raw))?;
             let inner = &rest[open + 1..close];
             let after = &rest[close + 1..];
             let sub = match after {
                 "" => None,
-                s => Some(s.strip_prefix('.').ok_or_else(|| no_target(raw))?.to_string()),
+                s => Some(
+                    s.strip_prefix('.')
+                        .ok_or_else(|| no_target(raw))?
+                        .to_string(),
+                ),
             };
             let mut parts = inner.trim().splitn(3, char::is_whitespace);
             let (a, op, v) = (parts.next(), parts.next(), parts.next());
@@ -90,7 +100,11 @@ fn parse_path(raw: &str) -> Result<PathSpec, ScimError> {
         (Some((a, s)), None) => (a, Some(s.to_string())),
         (None, sub) => (head, sub),
     };
-    let ok = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
+    let ok = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+    };
     if !ok(attribute) || sub.as_deref().is_some_and(|s| !ok(s)) {
         return Err(no_target(raw));
     }
@@ -112,7 +126,9 @@ fn key_of(obj: &Map<String, Value>, name: &str) -> String {
 
 fn object_at<'a>(parent: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<String, Value> {
     let key = key_of(parent, key);
-    let slot = parent.entry(key).or_insert_with(|| Value::Object(Map::new()));
+    let slot = parent
+        .entry(key)
+        .or_insert_with(|| Value::Object(Map::new()));
     if !slot.is_object() {
         *slot = Value::Object(Map::new());
     }
@@ -142,7 +158,12 @@ fn same_entry(a: &Value, b: &Value) -> bool {
     }
 }
 
-fn apply(resource: &mut Map<String, Value>, op: Op, path: &str, value: Option<Value>) -> Result<(), ScimError> {
+fn apply(
+    resource: &mut Map<String, Value>,
+    op: Op,
+    path: &str,
+    value: Option<Value>,
+) -> Result<(), ScimError> {
     let spec = parse_path(path)?;
     let container = match spec.schema {
         Some(s) => object_at(resource, s),
@@ -161,10 +182,13 @@ fn apply(resource: &mut Map<String, Value>, op: Op, path: &str, value: Option<Va
                 }
             },
             Op::Replace => {
-                let value = value.ok_or_else(|| ScimError::bad("invalidValue", "replace needs a value"))?;
+                let value =
+                    value.ok_or_else(|| ScimError::bad("invalidValue", "replace needs a value"))?;
                 match (container.get_mut(&key), value) {
                     // Replacing an extension object or `name` merges its sub-attributes.
-                    (Some(Value::Object(existing)), Value::Object(new)) if spec.attribute != "members" => {
+                    (Some(Value::Object(existing)), Value::Object(new))
+                        if spec.attribute != "members" =>
+                    {
                         for (k, v) in new {
                             let k = key_of(existing, &k);
                             existing.insert(k, v);
@@ -176,7 +200,8 @@ fn apply(resource: &mut Map<String, Value>, op: Op, path: &str, value: Option<Va
                 }
             }
             Op::Add => {
-                let value = value.ok_or_else(|| ScimError::bad("invalidValue", "add needs a value"))?;
+                let value =
+                    value.ok_or_else(|| ScimError::bad("invalidValue", "add needs a value"))?;
                 match (container.get_mut(&key), value) {
                     (Some(Value::Array(items)), Value::Array(new)) => {
                         for v in new {
@@ -209,14 +234,17 @@ fn apply(resource: &mut Map<String, Value>, op: Op, path: &str, value: Option<Va
                     o.remove(&k);
                 }
             } else {
-                let value = value.ok_or_else(|| ScimError::bad("invalidValue", "the operation needs a value"))?;
+                let value = value
+                    .ok_or_else(|| ScimError::bad("invalidValue", "the operation needs a value"))?;
                 let o = object_at(container, &key);
                 let k = key_of(o, &sub);
                 o.insert(k, value);
             }
         }
         (Some(filter), sub) => {
-            let slot = container.entry(key).or_insert_with(|| Value::Array(Vec::new()));
+            let slot = container
+                .entry(key)
+                .or_insert_with(|| Value::Array(Vec::new()));
             if !slot.is_array() {
                 *slot = Value::Array(Vec::new());
             }
@@ -232,7 +260,9 @@ fn apply(resource: &mut Map<String, Value>, op: Op, path: &str, value: Option<Va
                     }
                 }
                 (_, sub) => {
-                    let value = value.ok_or_else(|| ScimError::bad("invalidValue", "the operation needs a value"))?;
+                    let value = value.ok_or_else(|| {
+                        ScimError::bad("invalidValue", "the operation needs a value")
+                    })?;
                     let mut found = false;
                     for i in items.iter_mut().filter(|i| item_matches(i, &filter)) {
                         found = true;
@@ -254,7 +284,12 @@ fn apply(resource: &mut Map<String, Value>, op: Op, path: &str, value: Option<Va
                                 entry.insert(sub, v);
                             }
                             (None, Value::Object(o)) => entry.extend(o),
-                            (None, _) => return Err(ScimError::bad("invalidValue", "the value must be an object")),
+                            (None, _) => {
+                                return Err(ScimError::bad(
+                                    "invalidValue",
+                                    "the value must be an object",
+                                ));
+                            }
                         }
                         items.push(Value::Object(entry));
                     }
@@ -266,11 +301,17 @@ fn apply(resource: &mut Map<String, Value>, op: Op, path: &str, value: Option<Va
 }
 
 /// Applies the body's `Operations` to `resource` in order.
-pub fn apply_patch(resource: &mut Map<String, Value>, body: &Map<String, Value>) -> Result<(), ScimError> {
+pub fn apply_patch(
+    resource: &mut Map<String, Value>,
+    body: &Map<String, Value>,
+) -> Result<(), ScimError> {
     if let Some(schemas) = body.get("schemas").and_then(Value::as_array)
         && !schemas.iter().any(|s| s == PATCH_SCHEMA)
     {
-        return Err(ScimError::bad("invalidSyntax", format!("a PATCH body has the schema {PATCH_SCHEMA}")));
+        return Err(ScimError::bad(
+            "invalidSyntax",
+            format!("a PATCH body has the schema {PATCH_SCHEMA}"),
+        ));
     }
     let ops = body
         .iter()
@@ -278,28 +319,49 @@ pub fn apply_patch(resource: &mut Map<String, Value>, body: &Map<String, Value>)
         .and_then(|(_, v)| v.as_array())
         .ok_or_else(|| ScimError::bad("invalidSyntax", "a PATCH body needs an Operations array"))?;
     if ops.len() > 1000 {
-        return Err(ScimError::bad("tooMany", "at most 1000 operations in one PATCH"));
+        return Err(ScimError::bad(
+            "tooMany",
+            "at most 1000 operations in one PATCH",
+        ));
     }
     for o in ops {
         let o = o
             .as_object()
             .ok_or_else(|| ScimError::bad("invalidSyntax", "each operation must be an object"))?;
-        let field = |name: &str| o.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v);
-        let op = match field("op").and_then(Value::as_str).map(str::to_ascii_lowercase).as_deref() {
+        let field = |name: &str| {
+            o.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v)
+        };
+        let op = match field("op")
+            .and_then(Value::as_str)
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             Some("add") => Op::Add,
             Some("replace") => Op::Replace,
             Some("remove") => Op::Remove,
-            _ => return Err(ScimError::bad("invalidSyntax", "op must be add, replace or remove")),
+            _ => {
+                return Err(ScimError::bad(
+                    "invalidSyntax",
+                    "op must be add, replace or remove",
+                ));
+            }
         };
         let value = field("value").cloned();
         match field("path") {
-            Some(Value::String(path)) if !path.trim().is_empty() => apply(resource, op, path, value)?,
+            Some(Value::String(path)) if !path.trim().is_empty() => {
+                apply(resource, op, path, value)?
+            }
             Some(Value::String(_)) | Some(Value::Null) | None => {
                 if op == Op::Remove {
                     return Err(ScimError::bad("noTarget", "remove needs a path"));
                 }
                 let Some(Value::Object(values)) = value else {
-                    return Err(ScimError::bad("invalidValue", "without a path, the value must be an object"));
+                    return Err(ScimError::bad(
+                        "invalidValue",
+                        "without a path, the value must be an object",
+                    ));
                 };
                 for (k, v) in values {
                     apply(resource, op, &k, Some(v))?;
@@ -326,11 +388,23 @@ mod tests {
     #[test]
     fn simple_and_azure_style_operations() {
         let user = json!({"userName": "a", "active": true, "name": {"givenName": "A"}});
-        let r = patch(user.clone(), json!([{"op": "Replace", "value": {"active": false}}])).unwrap();
+        let r = patch(
+            user.clone(),
+            json!([{"op": "Replace", "value": {"active": false}}]),
+        )
+        .unwrap();
         assert_eq!(r["active"], false);
-        let r = patch(user.clone(), json!([{"op": "replace", "path": "ACTIVE", "value": "False"}])).unwrap();
+        let r = patch(
+            user.clone(),
+            json!([{"op": "replace", "path": "ACTIVE", "value": "False"}]),
+        )
+        .unwrap();
         assert_eq!(r["active"], "False");
-        let r = patch(user.clone(), json!([{"op": "add", "path": "name.familyName", "value": "B"}])).unwrap();
+        let r = patch(
+            user.clone(),
+            json!([{"op": "add", "path": "name.familyName", "value": "B"}]),
+        )
+        .unwrap();
         assert_eq!(r["name"], json!({"givenName": "A", "familyName": "B"}));
         let r = patch(user, json!([{"op": "remove", "path": "name"}])).unwrap();
         assert!(r.get("name").is_none());
@@ -341,27 +415,59 @@ mod tests {
         let user = json!({"emails": [{"type": "work", "value": "a@x.com", "primary": true}]});
         let r = patch(user.clone(), json!([{"op": "replace", "path": "emails[type eq \"work\"].value", "value": "b@x.com"}])).unwrap();
         assert_eq!(r["emails"][0]["value"], "b@x.com");
-        let r = patch(json!({}), json!([{"op": "add", "path": "phoneNumbers[type eq \"work\"].value", "value": "123"}])).unwrap();
+        let r = patch(
+            json!({}),
+            json!([{"op": "add", "path": "phoneNumbers[type eq \"work\"].value", "value": "123"}]),
+        )
+        .unwrap();
         assert_eq!(r["phoneNumbers"], json!([{"type": "work", "value": "123"}]));
-        let r = patch(user, json!([{"op": "remove", "path": "emails[type eq \"work\"]"}])).unwrap();
+        let r = patch(
+            user,
+            json!([{"op": "remove", "path": "emails[type eq \"work\"]"}]),
+        )
+        .unwrap();
         assert_eq!(r["emails"], json!([]));
         let path = format!("{ENTERPRISE_SCHEMA}:employeeNumber");
-        let r = patch(json!({}), json!([{"op": "add", "path": path, "value": "E1"}])).unwrap();
+        let r = patch(
+            json!({}),
+            json!([{"op": "add", "path": path, "value": "E1"}]),
+        )
+        .unwrap();
         assert_eq!(r[ENTERPRISE_SCHEMA]["employeeNumber"], "E1");
-        let r = patch(json!({}), json!([{"op": "add", "value": {ENTERPRISE_SCHEMA: {"employeeNumber": "E2"}}}])).unwrap();
+        let r = patch(
+            json!({}),
+            json!([{"op": "add", "value": {ENTERPRISE_SCHEMA: {"employeeNumber": "E2"}}}]),
+        )
+        .unwrap();
         assert_eq!(r[ENTERPRISE_SCHEMA]["employeeNumber"], "E2");
     }
 
     #[test]
     fn members_are_added_and_removed() {
         let group = json!({"members": [{"value": "1"}, {"value": "2"}]});
-        let r = patch(group.clone(), json!([{"op": "add", "path": "members", "value": [{"value": "3"}, {"value": "1"}]}])).unwrap();
+        let r = patch(
+            group.clone(),
+            json!([{"op": "add", "path": "members", "value": [{"value": "3"}, {"value": "1"}]}]),
+        )
+        .unwrap();
         assert_eq!(r["members"].as_array().unwrap().len(), 3);
-        let r = patch(group.clone(), json!([{"op": "remove", "path": "members[value eq \"1\"]"}])).unwrap();
+        let r = patch(
+            group.clone(),
+            json!([{"op": "remove", "path": "members[value eq \"1\"]"}]),
+        )
+        .unwrap();
         assert_eq!(r["members"], json!([{"value": "2"}]));
-        let r = patch(group.clone(), json!([{"op": "Remove", "path": "members", "value": [{"value": "2"}]}])).unwrap();
+        let r = patch(
+            group.clone(),
+            json!([{"op": "Remove", "path": "members", "value": [{"value": "2"}]}]),
+        )
+        .unwrap();
         assert_eq!(r["members"], json!([{"value": "1"}]));
-        let r = patch(group, json!([{"op": "replace", "path": "members", "value": [{"value": "9"}]}])).unwrap();
+        let r = patch(
+            group,
+            json!([{"op": "replace", "path": "members", "value": [{"value": "9"}]}]),
+        )
+        .unwrap();
         assert_eq!(r["members"], json!([{"value": "9"}]));
     }
 
@@ -369,7 +475,13 @@ mod tests {
     fn bad_operations_are_refused() {
         assert!(patch(json!({}), json!([{"op": "move", "path": "a", "value": 1}])).is_err());
         assert!(patch(json!({}), json!([{"op": "remove"}])).is_err());
-        assert!(patch(json!({}), json!([{"op": "add", "path": "a[b gt \"1\"]", "value": 1}])).is_err());
+        assert!(
+            patch(
+                json!({}),
+                json!([{"op": "add", "path": "a[b gt \"1\"]", "value": 1}])
+            )
+            .is_err()
+        );
         assert!(patch(json!({}), json!([{"op": "add", "path": "a b", "value": 1}])).is_err());
         assert!(patch(json!({}), json!([{"op": "add", "value": 3}])).is_err());
     }

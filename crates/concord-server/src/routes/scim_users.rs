@@ -10,8 +10,8 @@
 //! sign in through SSO.
 
 use super::scim::{
-    ENTERPRISE_SCHEMA, ScimError, ScimResult, USER_SCHEMA, base_url, created, filter, list_response, page,
-    parse_body, parse_id, scim_json,
+    ENTERPRISE_SCHEMA, ScimError, ScimResult, USER_SCHEMA, base_url, created, filter,
+    list_response, page, parse_body, parse_id, scim_json,
 };
 use super::scim_patch::apply_patch;
 use crate::state::AppState;
@@ -64,7 +64,10 @@ fn render(state: &AppState, base: &str, r: &DirectoryRecord) -> Value {
         ext.insert("employeeNumber".into(), json!(n));
     }
     if let Some(m) = p.manager_id {
-        ext.insert("manager".into(), json!({"value": m.0.to_string(), "$ref": format!("{base}/Users/{m}")}));
+        ext.insert(
+            "manager".into(),
+            json!({"value": m.0.to_string(), "$ref": format!("{base}/Users/{m}")}),
+        );
     }
     if let Some(d) = p.primary_department.and_then(|d| org.department(d)) {
         ext.insert("department".into(), json!(d.name));
@@ -78,7 +81,9 @@ fn render(state: &AppState, base: &str, r: &DirectoryRecord) -> Value {
 }
 
 fn get_ci<'a>(o: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
-    o.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v)
+    o.iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v)
 }
 
 /// An optional string attribute: absent or null is `None`; another type is refused.
@@ -87,7 +92,10 @@ fn opt_string(o: &Map<String, Value>, name: &str) -> Result<Option<String>, Scim
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
-        Some(_) => Err(ScimError::bad("invalidValue", format!("{name} must be a string"))),
+        Some(_) => Err(ScimError::bad(
+            "invalidValue",
+            format!("{name} must be a string"),
+        )),
     }
 }
 
@@ -97,7 +105,10 @@ fn boolean(v: &Value, name: &str) -> Result<bool, ScimError> {
         Value::Bool(b) => Ok(*b),
         Value::String(s) if s.eq_ignore_ascii_case("true") => Ok(true),
         Value::String(s) if s.eq_ignore_ascii_case("false") => Ok(false),
-        _ => Err(ScimError::bad("invalidValue", format!("{name} must be a boolean"))),
+        _ => Err(ScimError::bad(
+            "invalidValue",
+            format!("{name} must be a boolean"),
+        )),
     }
 }
 
@@ -106,15 +117,26 @@ fn primary_value(o: &Map<String, Value>, name: &str) -> Result<Option<String>, S
     let items = match get_ci(o, name) {
         None | Some(Value::Null) => return Ok(None),
         Some(Value::Array(items)) => items,
-        Some(_) => return Err(ScimError::bad("invalidValue", format!("{name} must be an array"))),
+        Some(_) => {
+            return Err(ScimError::bad(
+                "invalidValue",
+                format!("{name} must be an array"),
+            ));
+        }
     };
     let mut chosen = None;
     for item in items {
         let Some(obj) = item.as_object() else {
-            return Err(ScimError::bad("invalidValue", format!("each of {name} must be an object")));
+            return Err(ScimError::bad(
+                "invalidValue",
+                format!("each of {name} must be an object"),
+            ));
         };
         let value = opt_string(obj, "value")?;
-        let primary = get_ci(obj, "primary").map(|p| boolean(p, "primary")).transpose()?.unwrap_or(false);
+        let primary = get_ci(obj, "primary")
+            .map(|p| boolean(p, "primary"))
+            .transpose()?
+            .unwrap_or(false);
         if primary {
             return Ok(value);
         }
@@ -130,7 +152,11 @@ fn join_names(given: Option<String>, family: Option<String>) -> Option<String> {
     match (given, family) {
         (Some(g), Some(f)) => {
             let cjk = |s: &str| s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
-            Some(if cjk(&g) && cjk(&f) { format!("{f}{g}") } else { format!("{g} {f}") })
+            Some(if cjk(&g) && cjk(&f) {
+                format!("{f}{g}")
+            } else {
+                format!("{g} {f}")
+            })
         }
         (Some(one), None) | (None, Some(one)) => Some(one),
         (None, None) => None,
@@ -156,25 +182,37 @@ fn person_from(o: &Map<String, Value>) -> Result<DirectoryPerson, ScimError> {
             None => None,
         },
     };
-    let active = get_ci(o, "active").filter(|v| !v.is_null()).map(|v| boolean(v, "active")).transpose()?;
+    let active = get_ci(o, "active")
+        .filter(|v| !v.is_null())
+        .map(|v| boolean(v, "active"))
+        .transpose()?;
     let ext = match get_ci(o, ENTERPRISE_SCHEMA) {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(e)) => e.clone(),
-        Some(_) => return Err(ScimError::bad("invalidValue", "the enterprise extension must be an object")),
+        Some(_) => {
+            return Err(ScimError::bad(
+                "invalidValue",
+                "the enterprise extension must be an object",
+            ));
+        }
     };
     let manager = match get_ci(&ext, "manager") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if s.trim().is_empty() => None,
         Some(Value::String(s)) => Some(s.clone()),
         Some(Value::Object(m)) => opt_string(m, "value")?,
-        Some(_) => return Err(ScimError::bad("invalidValue", "manager must be an object with a value")),
+        Some(_) => {
+            return Err(ScimError::bad(
+                "invalidValue",
+                "manager must be an object with a value",
+            ));
+        }
     };
     let manager_id = manager
         .map(|m| {
-            m.trim()
-                .parse::<i64>()
-                .map(UserId)
-                .map_err(|_| ScimError::bad("invalidValue", format!("manager {m:?} is not a user id")))
+            m.trim().parse::<i64>().map(UserId).map_err(|_| {
+                ScimError::bad("invalidValue", format!("manager {m:?} is not a user id"))
+            })
         })
         .transpose()?;
     Ok(DirectoryPerson {
@@ -198,8 +236,11 @@ fn person_from(o: &Map<String, Value>) -> Result<DirectoryPerson, ScimError> {
     })
 }
 
-fn query(q: Result<Query<HashMap<String, String>>, QueryRejection>) -> Result<HashMap<String, String>, ScimError> {
-    q.map(|Query(q)| q).map_err(|e| ScimError::bad("invalidValue", e.body_text()))
+fn query(
+    q: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Result<HashMap<String, String>, ScimError> {
+    q.map(|Query(q)| q)
+        .map_err(|e| ScimError::bad("invalidValue", e.body_text()))
 }
 
 async fn record(state: &AppState, raw_id: &str) -> Result<DirectoryRecord, ScimError> {
@@ -237,12 +278,23 @@ pub async fn list(
             resources.push(render(&state, &base, &r));
         }
     }
-    Ok(list_response(usize::try_from(total).unwrap_or(0), page, resources))
+    Ok(list_response(
+        usize::try_from(total).unwrap_or(0),
+        page,
+        resources,
+    ))
 }
 
-pub async fn get(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> ScimResult {
+pub async fn get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ScimResult {
     let r = record(&state, &id).await?;
-    Ok(scim_json(StatusCode::OK, render(&state, &base_url(&headers), &r)))
+    Ok(scim_json(
+        StatusCode::OK,
+        render(&state, &base_url(&headers), &r),
+    ))
 }
 
 pub async fn create(
@@ -257,10 +309,17 @@ pub async fn create(
 }
 
 /// Replaces what SCIM manages about the person; their departments stay.
-async fn update(state: &AppState, current: &DirectoryRecord, mut person: DirectoryPerson) -> Result<(), ScimError> {
+async fn update(
+    state: &AppState,
+    current: &DirectoryRecord,
+    mut person: DirectoryPerson,
+) -> Result<(), ScimError> {
     person.primary_department = current.person.primary_department;
     let id = current.profile.user.id;
-    state.services.update_provisioned_user(SOURCE_SCIM, id, person).await?;
+    state
+        .services
+        .update_provisioned_user(SOURCE_SCIM, id, person)
+        .await?;
     Ok(())
 }
 
@@ -273,8 +332,14 @@ pub async fn replace(
     let current = record(&state, &id).await?;
     let person = person_from(&parse_body(body)?)?;
     update(&state, &current, person).await?;
-    let r = state.services.directory_record(current.profile.user.id).await?;
-    Ok(scim_json(StatusCode::OK, render(&state, &base_url(&headers), &r)))
+    let r = state
+        .services
+        .directory_record(current.profile.user.id)
+        .await?;
+    Ok(scim_json(
+        StatusCode::OK,
+        render(&state, &base_url(&headers), &r),
+    ))
 }
 
 pub async fn patch(
@@ -287,12 +352,19 @@ pub async fn patch(
     let current = record(&state, &id).await?;
     let base = base_url(&headers);
     let Value::Object(mut resource) = render(&state, &base, &current) else {
-        return Err(ScimError::new(StatusCode::INTERNAL_SERVER_ERROR, None, "user did not render"));
+        return Err(ScimError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            None,
+            "user did not render",
+        ));
     };
     apply_patch(&mut resource, &body)?;
     let person = person_from(&resource)?;
     update(&state, &current, person).await?;
-    let r = state.services.directory_record(current.profile.user.id).await?;
+    let r = state
+        .services
+        .directory_record(current.profile.user.id)
+        .await?;
     Ok(scim_json(StatusCode::OK, render(&state, &base, &r)))
 }
 
@@ -313,11 +385,26 @@ mod tests {
 
     #[test]
     fn display_names_come_from_the_best_source() {
-        let p = person_from(json!({"userName": "zs", "name": {"givenName": "三", "familyName": "张"}}).as_object().unwrap()).unwrap();
+        let p = person_from(
+            json!({"userName": "zs", "name": {"givenName": "三", "familyName": "张"}})
+                .as_object()
+                .unwrap(),
+        )
+        .unwrap();
         assert_eq!(p.display_name, "张三");
-        let p = person_from(json!({"userName": "al", "name": {"givenName": "Ada", "familyName": "Lovelace"}}).as_object().unwrap()).unwrap();
+        let p = person_from(
+            json!({"userName": "al", "name": {"givenName": "Ada", "familyName": "Lovelace"}})
+                .as_object()
+                .unwrap(),
+        )
+        .unwrap();
         assert_eq!(p.display_name, "Ada Lovelace");
-        let p = person_from(json!({"userName": "al", "displayName": "A. L."}).as_object().unwrap()).unwrap();
+        let p = person_from(
+            json!({"userName": "al", "displayName": "A. L."})
+                .as_object()
+                .unwrap(),
+        )
+        .unwrap();
         assert_eq!(p.display_name, "A. L.");
         let p = person_from(json!({"userName": "al"}).as_object().unwrap()).unwrap();
         assert_eq!(p.display_name, "al");

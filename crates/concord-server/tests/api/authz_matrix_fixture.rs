@@ -25,9 +25,16 @@ pub const ACTORS: [&str; 7] = [
 
 pub const ANONYMOUS: usize = 0;
 
+/// Not a column: the channels' owner (their channel admin), for control requests.
+pub const OWNER: usize = ACTORS.len();
+
+/// The name of an actor index, the owner's included.
+pub fn actor_name(actor: usize) -> &'static str {
+    ACTORS.get(actor).copied().unwrap_or("owner")
+}
+
 /// A triangle near Suzhou: far from where the matrix reports locations.
-pub const GEOFENCE: &str =
-    r#"{"type": "Polygon", "coordinates": [[[120.70, 31.30], [120.72, 31.30], [120.72, 31.32], [120.70, 31.30]]]}"#;
+pub const GEOFENCE: &str = r#"{"type": "Polygon", "coordinates": [[[120.70, 31.30], [120.72, 31.30], [120.72, 31.32], [120.70, 31.30]]]}"#;
 
 /// A rule nobody matches.
 const RULE: &str = r#"{"title": "Nobody"}"#;
@@ -111,9 +118,7 @@ pub async fn must(app: &TestApp, token: &str, method: Method, path: &str, body: 
 }
 
 fn id(v: &Value) -> i64 {
-    v["id"]
-        .as_i64()
-        .unwrap_or_else(|| panic!("no id in {v}"))
+    v["id"].as_i64().unwrap_or_else(|| panic!("no id in {v}"))
 }
 
 impl Fixture {
@@ -159,7 +164,9 @@ impl Fixture {
 
     async fn department(&self, name: &str, parent: Option<i64>) -> i64 {
         let body = json!({"name": name, "parent_id": parent});
-        id(&self.admin_call(Method::POST, "/api/v1/departments", body).await)
+        id(&self
+            .admin_call(Method::POST, "/api/v1/departments", body)
+            .await)
     }
 
     async fn assign(&self, role: i64, user: i64, scope: Option<i64>) -> i64 {
@@ -168,12 +175,21 @@ impl Fixture {
             "subject": {"kind": "user", "id": user},
             "scope_department_id": scope,
         });
-        id(&self.admin_call(Method::POST, "/api/v1/role-assignments", body).await)
+        id(&self
+            .admin_call(Method::POST, "/api/v1/role-assignments", body)
+            .await)
     }
 
     async fn new_channel(&self, name: &str, kind: &str, members: &[i64]) -> i64 {
         let body = json!({"name": name, "kind": kind, "member_ids": members});
-        id(&must(&self.app, &self.owner.token, Method::POST, "/api/v1/channels", body).await)
+        id(&must(
+            &self.app,
+            &self.owner.token,
+            Method::POST,
+            "/api/v1/channels",
+            body,
+        )
+        .await)
     }
 
     /// Gives `channel` (owned by `owner`) a membership rule and a geofence.
@@ -187,7 +203,14 @@ impl Fixture {
 
     async fn post_message(&self, by: &Person, channel: i64, text: &str) -> i64 {
         let path = format!("/api/v1/channels/{channel}/messages");
-        id(&must(&self.app, &by.token, Method::POST, &path, json!({"text": text})).await)
+        id(&must(
+            &self.app,
+            &by.token,
+            Method::POST,
+            &path,
+            json!({"text": text}),
+        )
+        .await)
     }
 
     async fn fresh_role(&self) -> i64 {
@@ -237,7 +260,9 @@ impl Fixture {
             fx.person("dept_admin", none.clone(), Some(hr)),
             fx.person("dept_admin_other", none.clone(), Some(sales)),
         );
-        let roles = fx.admin_call(Method::GET, "/api/v1/roles", Value::Null).await;
+        let roles = fx
+            .admin_call(Method::GET, "/api/v1/roles", Value::Null)
+            .await;
         let dept_admin_role = roles
             .as_array()
             .unwrap()
@@ -269,7 +294,14 @@ impl Fixture {
         let owner = fx.owner.clone();
         fx.guest_room_msg = fx.post_message(&owner, fx.guest_room, "welcome").await;
         // Reporting a location needs location sharing turned on.
-        for p in [&member, &non_member, &guest, &dept_admin_other, &dept_admin, fx.org_admin()] {
+        for p in [
+            &member,
+            &non_member,
+            &guest,
+            &dept_admin_other,
+            &dept_admin,
+            fx.org_admin(),
+        ] {
             let body = json!({"location_sharing": true});
             must(&fx.app, &p.token, Method::PATCH, "/api/v1/users/me", body).await;
         }
@@ -289,11 +321,14 @@ impl Fixture {
     /// The token and placeholders for `actor`'s cell of a row aimed at `on`, creating the
     /// fresh objects the row needs.
     pub async fn prepare(&self, on: On, actor: usize) -> Cell {
-        let me = self.actors[actor].as_ref();
+        let me = match actor {
+            OWNER => Some(&self.owner),
+            _ => self.actors[actor].as_ref(),
+        };
         let mut token = me.map(|p| p.token.clone());
         let n = self.next();
         let mut vars: Vec<(&'static str, String)> = vec![
-            ("actor", ACTORS[actor].to_string()),
+            ("actor", actor_name(actor).to_string()),
             ("n", n.to_string()),
             ("me", me.unwrap_or(&self.target).id.to_string()),
             ("username", me.unwrap_or(&self.target).username.clone()),
@@ -322,26 +357,45 @@ impl Fixture {
                 set("user_id", u);
             }
             On::FreshPrivate | On::FreshPublic => {
-                let kind = if on == On::FreshPrivate { "private" } else { "public" };
+                let kind = if on == On::FreshPrivate {
+                    "private"
+                } else {
+                    "public"
+                };
                 let members = [self.member().id, self.target.id];
-                let c = self.new_channel(&format!("fresh {n}"), kind, &members).await;
+                let c = self
+                    .new_channel(&format!("fresh {n}"), kind, &members)
+                    .await;
                 self.add_policies(c).await;
                 set("channel_id", c);
-                set("message_id", self.post_message(self.member(), c, "fresh").await);
+                set(
+                    "message_id",
+                    self.post_message(self.member(), c, "fresh").await,
+                );
                 set("user_id", self.target.id);
             }
             On::FreshDept => {
-                set("department_id", self.department(&format!("fresh {n}"), Some(self.hr)).await);
+                set(
+                    "department_id",
+                    self.department(&format!("fresh {n}"), Some(self.hr)).await,
+                );
             }
             On::FreshRole => set("role_id", self.fresh_role().await),
             On::FreshHrAssignment | On::FreshOrgAssignment => {
                 let scope = (on == On::FreshHrAssignment).then_some(self.hr);
                 let role = self.fresh_role().await;
-                set("assignment_id", self.assign(role, self.target.id, scope).await);
+                set(
+                    "assignment_id",
+                    self.assign(role, self.target.id, scope).await,
+                );
             }
             On::FreshHrUser | On::FreshHrOrgAdmin => {
                 let extra = json!({"is_admin": on == On::FreshHrOrgAdmin});
-                set("user_id", self.placed(&format!("fresh{n}"), extra, Some(self.hr)).await);
+                set(
+                    "user_id",
+                    self.placed(&format!("fresh{n}"), extra, Some(self.hr))
+                        .await,
+                );
             }
             On::FreshSession => {
                 if let Some(p) = me {

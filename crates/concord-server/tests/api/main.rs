@@ -4,6 +4,7 @@
 mod support;
 
 mod accounts;
+mod audit_chain;
 mod authz;
 mod authz_matrix;
 mod bad_input;
@@ -11,12 +12,14 @@ mod channels;
 mod cli;
 mod config_example;
 mod dynamic;
+mod ldap;
 mod messages;
 mod openapi;
 mod org;
 #[cfg(postgres_tests)]
 mod postgres;
 mod realtime;
+mod scim;
 mod shutdown;
 mod tidy;
 mod web_e2e;

@@ -290,8 +290,14 @@ impl TestApp {
         self.request(reqwest::Method::PUT, token, path, None).await
     }
 
-    pub async fn put_json(&self, token: Option<&str>, path: &str, body: Value) -> (StatusCode, Value) {
-        self.request(reqwest::Method::PUT, token, path, Some(body)).await
+    pub async fn put_json(
+        &self,
+        token: Option<&str>,
+        path: &str,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        self.request(reqwest::Method::PUT, token, path, Some(body))
+            .await
     }
 
     pub async fn delete(&self, token: Option<&str>, path: &str) -> (StatusCode, Value) {

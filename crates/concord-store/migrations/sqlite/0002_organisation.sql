@@ -77,8 +77,23 @@ CREATE TABLE audit_log (
     action   TEXT    NOT NULL,
     target   TEXT    NOT NULL,
     before   TEXT,
-    after    TEXT
+    after    TEXT,
+    -- Hash chain (SHA-256 or SM3, per crypto.suite): hash = H(prev_hash "\n" canonical entry).
+    prev_hash TEXT   NOT NULL,
+    hash      TEXT   NOT NULL
 );
 CREATE INDEX audit_log_at ON audit_log(at);
 CREATE INDEX audit_log_actor ON audit_log(actor_id, id);
 CREATE INDEX audit_log_target ON audit_log(target, id);
+
+-- Signed checkpoints of the audit chain: the hash of entry through_id, signed with the
+-- server's signing key, so rewriting the chain up to a checkpoint cannot go unnoticed.
+CREATE TABLE audit_checkpoints (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    through_id INTEGER NOT NULL,
+    hash       TEXT    NOT NULL,
+    suite      TEXT    NOT NULL,
+    public_key TEXT    NOT NULL,
+    signature  TEXT    NOT NULL,
+    at         INTEGER NOT NULL
+);

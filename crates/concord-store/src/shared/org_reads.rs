@@ -20,6 +20,56 @@ fn subject_parts(s: Subject) -> (&'static str, i64) {
 }
 
 impl SqlStore {
+    async fn load_audit_chain(&self) -> Result<Vec<concord_core::audit::ChainedEntry>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT id, at, actor_id, ip, action, target, before, after, prev_hash, hash FROM audit_log ORDER BY id",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(concord_core::audit::ChainedEntry {
+                    id: r.try_get("id")?,
+                    at_ms: r.try_get("at")?,
+                    actor_id: r.try_get("actor_id")?,
+                    ip: r.try_get("ip")?,
+                    action: r.try_get("action")?,
+                    target: r.try_get("target")?,
+                    before: r.try_get("before")?,
+                    after: r.try_get("after")?,
+                    prev_hash: r.try_get("prev_hash")?,
+                    hash: r.try_get("hash")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn load_audit_checkpoints(&self) -> Result<Vec<concord_core::audit::Checkpoint>, sqlx::Error> {
+        let rows = sqlx::query("SELECT id, through_id, hash, suite, public_key, signature, at FROM audit_checkpoints ORDER BY id")
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let suite: String = r.try_get("suite")?;
+                Ok(concord_core::audit::Checkpoint {
+                    id: r.try_get("id")?,
+                    through_id: r.try_get("through_id")?,
+                    hash: r.try_get("hash")?,
+                    suite: concord_core::crypto::Suite::parse(&suite)
+                        .ok_or_else(|| sqlx::Error::Decode(format!("crypto suite {suite}").into()))?,
+                    public_key: r.try_get("public_key")?,
+                    signature: r.try_get("signature")?,
+                    at_ms: r.try_get("at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn load_audit_head(&self) -> Result<Option<(i64, String)>, sqlx::Error> {
+        let row = sqlx::query("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetch_optional(&self.read).await?;
+        row.map(|r| Ok((r.try_get("id")?, r.try_get("hash")?))).transpose()
+    }
+
     async fn load_org_data(&self) -> Result<OrgData, sqlx::Error> {
         let mut conn = self.read.acquire().await?;
         let mut tx = begin_snapshot(&mut conn).await?;

@@ -41,7 +41,28 @@ const SQL_INSERT_ASSIGNMENT: &str = "INSERT INTO role_assignments (role_id, subj
 const SQL_ASSIGNMENT_SUBJECT: &str = "SELECT subject_kind, subject_id FROM role_assignments WHERE id = $1";
 const SQL_DELETE_ASSIGNMENT: &str = "DELETE FROM role_assignments WHERE id = $1";
 
-const SQL_INSERT_AUDIT: &str = "INSERT INTO audit_log (at, actor_id, ip, action, target, before, after) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+const SQL_AUDIT_LAST_HASH: &str = "SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1";
+const SQL_INSERT_AUDIT: &str = "INSERT INTO audit_log (at, actor_id, ip, action, target, before, after, prev_hash, hash) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, '') RETURNING id";
+const SQL_SET_AUDIT_HASH: &str = "UPDATE audit_log SET hash = $1 WHERE id = $2";
+const SQL_INSERT_AUDIT_CHECKPOINT: &str = "INSERT INTO audit_checkpoints (through_id, hash, suite, public_key, signature, at) \
+     VALUES ($1, $2, $3, $4, $5, $6)";
+
+/// The chain hash of a new entry, given its id and its predecessor's hash.
+fn audit_entry_hash(a: &NewAudit, id: i64, prev: &str) -> String {
+    let (before, after) = (json_text(&a.before), json_text(&a.after));
+    let canon = concord_core::audit::canonical(
+        id,
+        ms(a.at),
+        a.actor_id.map(|u| u.0),
+        a.ip.as_deref(),
+        &a.action,
+        &a.target,
+        before.as_deref(),
+        after.as_deref(),
+    );
+    concord_core::audit::chain_hash(a.suite, prev, &canon)
+}
 
 fn json_text(v: &Option<serde_json::Value>) -> Option<String> {
     v.as_ref().map(|v| v.to_string())

@@ -8,18 +8,39 @@ async fn exec_sql<'q>(conn: &mut DbConn, q: sqlx::query::Query<'q, Db, <Db as sq
 }
 
 async fn op_append_audit(conn: &mut DbConn, _events: &mut Vec<CommittedEvent>, a: NewAudit) -> Result<(), StoreError> {
-    exec_sql(
-        conn,
-        sqlx::query(SQL_INSERT_AUDIT)
-            .bind(ms(a.at))
-            .bind(a.actor_id.map(|u| u.0))
-            .bind(a.ip.clone())
-            .bind(a.action.clone())
-            .bind(a.target.clone())
-            .bind(json_text(&a.before))
-            .bind(json_text(&a.after)),
-    )
-    .await?;
+    // The writer applies one job at a time, so the newest hash read here is the predecessor.
+    let prev: Option<String> = sqlx::query_scalar(SQL_AUDIT_LAST_HASH).fetch_optional(&mut *conn).await.map_err(map_err)?;
+    let prev = prev.unwrap_or_default();
+    let id: i64 = sqlx::query_scalar(SQL_INSERT_AUDIT)
+        .bind(ms(a.at))
+        .bind(a.actor_id.map(|u| u.0))
+        .bind(a.ip.clone())
+        .bind(a.action.clone())
+        .bind(a.target.clone())
+        .bind(json_text(&a.before))
+        .bind(json_text(&a.after))
+        .bind(&prev)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    let hash = audit_entry_hash(&a, id, &prev);
+    exec_sql(conn, sqlx::query(SQL_SET_AUDIT_HASH).bind(hash).bind(id)).await?;
+    Ok(())
+}
+
+async fn op_append_audit_checkpoint(
+    conn: &mut DbConn,
+    _events: &mut Vec<CommittedEvent>,
+    c: concord_core::audit::Checkpoint,
+) -> Result<(), StoreError> {
+    let q = sqlx::query(SQL_INSERT_AUDIT_CHECKPOINT)
+        .bind(c.through_id)
+        .bind(c.hash)
+        .bind(c.suite.as_str())
+        .bind(c.public_key)
+        .bind(c.signature)
+        .bind(c.at_ms);
+    exec_sql(conn, q).await?;
     Ok(())
 }
 

@@ -2,7 +2,7 @@
 // transaction under its own savepoint, appending its events to the log. SQLite's writer runs
 // the same statements through rusqlite (`sqlite_writer.rs`).
 
-async fn op_create_user(conn: &mut DbConn, _events: &mut Vec<CommittedEvent>, u: NewUser) -> Result<User, StoreError> {
+async fn op_create_user(conn: &mut DbConn, events: &mut Vec<CommittedEvent>, u: NewUser) -> Result<User, StoreError> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO users (username, email, display_name, password_hash, is_admin, created_at, guest, search_key) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -30,7 +30,11 @@ async fn op_create_user(conn: &mut DbConn, _events: &mut Vec<CommittedEvent>, u:
             .await
             .map_err(map_err)?;
     }
-    Ok(User {
+        if let Some(mut audit) = u.audit {
+        audit.target = audit.target.replace("{id}", &id.to_string());
+        op_append_audit(conn, events, audit).await?;
+    }
+Ok(User {
         id: UserId(id),
         username: u.username,
         email: u.email,

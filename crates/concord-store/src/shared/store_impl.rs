@@ -81,6 +81,22 @@ impl Store for SqlStore {
         write_op!(self, op_append_audit(audit))
     }
 
+    async fn audit_chain(&self) -> Result<Vec<concord_core::audit::ChainedEntry>, StoreError> {
+        self.load_audit_chain().await.map_err(map_err)
+    }
+
+    async fn audit_checkpoints(&self) -> Result<Vec<concord_core::audit::Checkpoint>, StoreError> {
+        self.load_audit_checkpoints().await.map_err(map_err)
+    }
+
+    async fn audit_head(&self) -> Result<Option<(i64, String)>, StoreError> {
+        self.load_audit_head().await.map_err(map_err)
+    }
+
+    async fn append_audit_checkpoint(&self, checkpoint: concord_core::audit::Checkpoint) -> Result<(), StoreError> {
+        write_op!(self, op_append_audit_checkpoint(checkpoint))
+    }
+
     async fn audit_entries(&self, filter: AuditFilter) -> Result<Vec<AuditEntry>, StoreError> {
         self.find_audit(filter).await.map_err(map_err)
     }
