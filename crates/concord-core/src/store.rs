@@ -469,6 +469,8 @@ pub trait Store: Send + Sync + 'static {
         at: Timestamp,
     ) -> Result<bool, StoreError>;
     async fn members(&self, channel: ChannelId) -> Result<Vec<Member>, StoreError>;
+    /// Whether two people are members of a common channel.
+    async fn share_a_channel(&self, a: UserId, b: UserId) -> Result<bool, StoreError>;
     async fn my_channels(&self, user: UserId) -> Result<Vec<MyChannel>, StoreError>;
     async fn public_channels(&self, after: i64, limit: i64) -> Result<Vec<Channel>, StoreError>;
 

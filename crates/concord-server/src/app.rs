@@ -30,6 +30,8 @@ pub enum StartupError {
     Org(String),
     #[error("keys: {0}")]
     Keys(String),
+    #[error("{0}")]
+    Tls(String),
 }
 
 pub struct App {
@@ -38,6 +40,8 @@ pub struct App {
     state: AppState,
     shutdown: watch::Sender<bool>,
     store: Arc<dyn Store>,
+    /// Serve HTTPS/WSS with this configuration (from `[tls]`), else plain HTTP.
+    tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 /// The metrics recorder is process-wide by the `metrics` crate's design; install it once.
@@ -72,6 +76,12 @@ impl App {
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, StartupError> {
+        let tls = match (&config.tls.cert, &config.tls.key) {
+            (Some(cert), Some(key)) => {
+                Some(crate::tls::server_config(cert, key).map_err(StartupError::Tls)?)
+            }
+            _ => None,
+        };
         let listener =
             TcpListener::bind(config.listen)
                 .await
@@ -111,6 +121,7 @@ impl App {
             state,
             shutdown,
             store,
+            tls,
         })
     }
 
@@ -135,19 +146,24 @@ impl App {
             state,
             shutdown: shutdown_tx,
             store,
+            tls,
         } = self;
         let maintenance = tokio::spawn(maintain(state.clone()));
         let signal_tx = shutdown_tx.clone();
-        let serve = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
+        let shutdown = async move {
             shutdown.await;
             tracing::info!("shutting down: closing connections");
             let _ = signal_tx.send(true);
-        });
-        let served = serve.await;
+        };
+        let make_service = router.into_make_service_with_connect_info::<SocketAddr>();
+        let served = match tls {
+            None => {
+                axum::serve(listener, make_service)
+                    .with_graceful_shutdown(shutdown)
+                    .await
+            }
+            Some(config) => serve_tls(listener, config, make_service, shutdown).await,
+        };
         let _ = shutdown_tx.send(true);
         // WebSockets hold a permit each; all permits back means all have sent their close frame.
         let all = u32::try_from(state.config.limits.max_ws_connections).unwrap_or(u32::MAX);
@@ -162,6 +178,32 @@ impl App {
         tracing::info!("stopped");
         served.map_err(StartupError::Serve)
     }
+}
+
+/// HTTPS and WSS through axum-server with rustls. On shutdown, stops accepting and lets
+/// requests in flight finish, as `axum::serve` does; WebSockets close through the watch.
+async fn serve_tls(
+    listener: TcpListener,
+    config: Arc<rustls::ServerConfig>,
+    make_service: axum::extract::connect_info::IntoMakeServiceWithConnectInfo<
+        axum::Router,
+        SocketAddr,
+    >,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let handle = axum_server::Handle::new();
+    let stopper = handle.clone();
+    let stop = tokio::spawn(async move {
+        shutdown.await;
+        stopper.graceful_shutdown(Some(Duration::from_secs(30)));
+    });
+    let rustls = axum_server::tls_rustls::RustlsConfig::from_config(config);
+    let served = axum_server::from_tcp_rustls(listener.into_std()?, rustls)?
+        .handle(handle)
+        .serve(make_service)
+        .await;
+    stop.abort();
+    served
 }
 
 /// Periodic upkeep: prune the event log past its retention, forget idle rate-limit keys.

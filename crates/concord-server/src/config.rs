@@ -7,6 +7,9 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+mod security;
+pub use security::{SecurityConfig, TlsConfig};
+
 #[derive(Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
@@ -26,6 +29,9 @@ pub struct Config {
     pub ldap: LdapConfig,
     pub geofence: GeofenceConfig,
     pub crypto: CryptoConfig,
+    pub dlp: DlpConfig,
+    pub tls: TlsConfig,
+    pub security: SecurityConfig,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -85,6 +91,19 @@ pub struct CryptoConfig {
     /// `standard` (SHA-256, Ed25519) or `gm` (SM3, SM2). Chosen once per deployment: the
     /// signing key in `data_dir/keys` is made for it.
     pub suite: concord_core::crypto::Suite,
+}
+
+/// Data-loss prevention: the org-wide policy for message text (sends and edits, over REST and
+/// WebSocket alike). Per-channel policies will override it.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DlpConfig {
+    /// `off` (the default), `mask` (store and deliver the text with values masked) or `block`
+    /// (refuse it with 422 `dlp_blocked`, naming the detectors).
+    pub action: concord_core::dlp::DlpAction,
+    /// Extra detectors besides the built-in ones: `{ name, regex }`, e.g. a medical record
+    /// number. Names are `[a-z0-9_-]`; expressions use Rust `regex` syntax.
+    pub custom_patterns: Vec<concord_core::dlp::CustomPattern>,
 }
 
 /// Channels whose members follow a geofence, and the locations people report (opt-in).
@@ -285,6 +304,9 @@ impl Default for Config {
             ldap: LdapConfig::default(),
             geofence: GeofenceConfig::default(),
             crypto: CryptoConfig::default(),
+            dlp: DlpConfig::default(),
+            tls: TlsConfig::default(),
+            security: SecurityConfig::default(),
         }
     }
 }
@@ -365,6 +387,9 @@ impl fmt::Debug for Config {
             .field("postgres", &self.postgres)
             .field("scim", &self.scim)
             .field("ldap", &self.ldap)
+            .field("dlp", &self.dlp)
+            .field("tls", &self.tls)
+            .field("security", &self.security)
             .finish()
     }
 }
@@ -544,7 +569,23 @@ impl Config {
              (e.g. the output of `openssl rand -hex 32`; also CONCORD_SCIM__BEARER_TOKEN)",
         )?;
         self.ldap.validate()?;
+        self.tls.validate()?;
+        self.security.validate()?;
+        concord_core::dlp::DlpScanner::new(&self.dlp.custom_patterns)
+            .map_err(|e| e.to_string())?;
         Ok(())
+    }
+
+    /// The org-wide DLP policy, its scanner built once. Patterns are checked by
+    /// [`Config::validate`]; should an unvalidated config carry a bad one, the built-in
+    /// detectors alone are used and the error is logged.
+    pub fn dlp_policy(&self) -> concord_core::dlp::DlpPolicy {
+        use concord_core::dlp::{DlpPolicy, DlpScanner};
+        let scanner = DlpScanner::new(&self.dlp.custom_patterns).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "ignoring dlp.custom_patterns");
+            DlpScanner::default()
+        });
+        DlpPolicy::new(self.dlp.action, std::sync::Arc::new(scanner))
     }
 
     pub fn store_config(&self) -> concord_store::StoreConfig {
@@ -581,6 +622,8 @@ impl Config {
                 self.geofence.location_retention_secs as i64,
             ),
             crypto_suite: self.crypto.suite,
+            dlp: self.dlp_policy(),
+            accounts: self.security.policy(),
             ..concord_core::Limits::default()
         }
     }
@@ -674,6 +717,15 @@ mod tests {
         .unwrap();
         assert!(c.scim.enabled);
         assert_eq!(c.ldap.attributes.email, "userPrincipalName");
+        let (c, _) = Config::load(None, env(&[("CONCORD_DLP__ACTION", "block")])).unwrap();
+        assert_eq!(c.dlp.action, concord_core::dlp::DlpAction::Block);
+        let e = Config::load(None, env(&[("CONCORD_DLP__ACTION", "warn")])).unwrap_err();
+        assert!(e.contains("warn"), "{e}");
+        let file = std::env::temp_dir().join(format!("concord-dlp-{}.toml", std::process::id()));
+        std::fs::write(&file, "[dlp]\ncustom_patterns = [{ name = \"mrn\", regex = \"(\" }]\n")
+            .unwrap();
+        let e = Config::load(Some(&file), Vec::new()).unwrap_err();
+        assert!(e.contains("dlp.custom_patterns") && e.contains("mrn"), "{e}");
     }
 
     #[test]

@@ -116,6 +116,10 @@ pub enum ApiErrors {
     /// Body is not JSON (`unsupported_media_type`).
     #[response(status = 415)]
     UnsupportedMediaType(ErrorBody),
+    /// The data-loss prevention policy blocked the text (`dlp_blocked`); the message names the
+    /// detectors that fired (`cn_resident_id`, `email`, ...) and nothing was stored.
+    #[response(status = 422)]
+    UnprocessableEntity(ErrorBody),
     /// Rate limit hit (`rate_limited`); see the `Retry-After` header.
     #[response(status = 429)]
     TooManyRequests(ErrorBody),

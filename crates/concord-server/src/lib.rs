@@ -14,6 +14,7 @@ pub mod keys;
 pub mod ratelimit;
 pub mod routes;
 pub mod state;
+pub mod tls;
 pub mod web;
 
 pub use app::{App, StartupError};

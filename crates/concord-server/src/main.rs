@@ -11,6 +11,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+mod cli_dlp;
+
 #[derive(Parser)]
 #[command(
     name = "concord",
@@ -53,6 +55,11 @@ enum Command {
     Directory {
         #[command(subcommand)]
         command: DirectoryCommand,
+    },
+    /// Data-loss prevention tools.
+    Dlp {
+        #[command(subcommand)]
+        command: cli_dlp::DlpCommand,
     },
 }
 
@@ -132,6 +139,7 @@ async fn main() -> anyhow::Result<()> {
         config.database_url = Some(url);
     }
     match cli.command.unwrap_or(Command::Serve { listen: None }) {
+        Command::Dlp { command } => cli_dlp::run(command, &config),
         Command::Serve { listen } => {
             if let Some(addr) = listen {
                 config.listen = addr;

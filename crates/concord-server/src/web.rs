@@ -1,8 +1,9 @@
 //! The embedded web client: serves the files `build.rs` built from `web/` for every path the
 //! API does not own. Hashed bundles under `/assets` are cached for a year; everything else
 //! revalidates (ETag). Any other GET path answers `index.html`, so the client's routes can be
-//! reloaded and bookmarked, with a strict Content-Security-Policy. Unknown `/api` paths keep
-//! their JSON 404; a missing `/assets` file is a plain 404.
+//! reloaded and bookmarked; the router's security-header layer gives it a strict
+//! Content-Security-Policy. Unknown `/api` paths keep their JSON 404; a missing `/assets`
+//! file is a plain 404.
 
 use crate::error::ApiError;
 use axum::body::Body;
@@ -48,22 +49,10 @@ pub async fn fallback(method: Method, uri: Uri, headers: HeaderMap) -> Response 
     index(&headers)
 }
 
-/// `index.html` with the security headers.
+/// `index.html`; the security headers (CSP, framing, referrer) come from the router's layer
+/// (`tls::security_headers`), like every other response's.
 fn index(headers: &HeaderMap) -> Response {
-    let Some(mut r) = file("index.html", headers, "no-cache") else {
-        return not_found();
-    };
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-    );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
-    r
+    file("index.html", headers, "no-cache").unwrap_or_else(not_found)
 }
 
 fn not_found() -> Response {

@@ -121,7 +121,7 @@ mod tests {
     fn folds_and_maps_back() {
         let n = Normalized::new("a\u{200B}１２\u{3000}３＠x");
         assert_eq!(n.text, "a12 3@x");
-        assert_eq!(n.original_span(1, 5), (2, 7));
+        assert_eq!(n.original_span(1, 5), (2, 6));
         assert_eq!(n.char_index(0), 0);
         assert_eq!(n.char_index(n.text.len()), n.len());
         assert_eq!(n.original_span(7, 7), (8, 8));

@@ -147,9 +147,17 @@ impl Services {
         })
     }
 
-    /// A person's name card. Anyone signed in may see it (guests need the names of the people
-    /// in their channels); the full profile needs `directory.read`.
-    pub async fn user(&self, _actor: &Actor, id: UserId) -> Result<User, DomainError> {
+    /// A person's name card. The directory may see everyone's; guests only those they share
+    /// a channel with (whose names they need). The full profile needs `directory.read`.
+    pub async fn user(&self, actor: &Actor, id: UserId) -> Result<User, DomainError> {
+        // Without the directory (guests), only themselves and people they share a channel
+        // with; anyone else is reported missing, so ids reveal nothing.
+        if id != actor.user_id
+            && !actor.can(crate::org::perm::DIRECTORY_READ, None)
+            && !self.store.share_a_channel(actor.user_id, id).await?
+        {
+            return Err(DomainError::NotFound("user"));
+        }
         self.store
             .user(id)
             .await?

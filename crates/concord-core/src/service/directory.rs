@@ -114,7 +114,10 @@ fn check_department_exists(org: &OrgSnapshot, d: Option<DepartmentId>) -> Result
 }
 
 impl Services {
-    async fn directory_password(&self, password: Option<String>) -> Result<Option<String>, DomainError> {
+    async fn directory_password(
+        &self,
+        password: Option<String>,
+    ) -> Result<Option<String>, DomainError> {
         let Some(password) = password else {
             return Ok(None);
         };
@@ -126,7 +129,11 @@ impl Services {
         Ok(Some(hash))
     }
 
-    async fn check_manager(&self, manager: Option<UserId>, of: Option<UserId>) -> Result<(), DomainError> {
+    async fn check_manager(
+        &self,
+        manager: Option<UserId>,
+        of: Option<UserId>,
+    ) -> Result<(), DomainError> {
         if let Some(m) = manager {
             if Some(m) == of {
                 return Err(DomainError::invalid(

@@ -60,6 +60,13 @@ fn subject(org: &OrgSnapshot, r: &RuleSubjectRecord) -> SubjectAttributes {
 }
 
 impl Services {
+    /// Rules and geofences can add many people to a channel: they need `channel.manage_any`
+    /// on top of seeing the channel and being allowed to change it.
+    async fn authorize_dynamic(&self, actor: &Actor, channel: ChannelId) -> Result<(), DomainError> {
+        self.channel_for(actor, channel, ChannelAction::Update).await?;
+        actor.require(crate::org::perm::CHANNEL_MANAGE_ANY, None)
+    }
+
     fn policies(&self) -> Arc<Policies> {
         self.dynamic
             .policies
@@ -132,7 +139,8 @@ impl Services {
             .rule_subjects()
             .await?
             .iter()
-            .filter(|r| evaluate(rule, &subject(&org, r)))
+            // Guests see only the channels they are invited to: rules never pull them in.
+            .filter(|r| !org.is_guest(r.user_id) && evaluate(rule, &subject(&org, r)))
             .map(|r| r.user_id.0)
             .collect();
         let (mut by_rule, mut manual) = (BTreeSet::new(), BTreeSet::new());
@@ -165,8 +173,7 @@ impl Services {
         actor: &Actor,
         channel: ChannelId,
     ) -> Result<MembershipRule, DomainError> {
-        self.channel_for(actor, channel, ChannelAction::Update)
-            .await?;
+        self.authorize_dynamic(actor, channel).await?;
         self.policies()
             .rules
             .get(&channel)
@@ -181,8 +188,7 @@ impl Services {
         channel: ChannelId,
         rule: MembershipRule,
     ) -> Result<MembershipPreview, DomainError> {
-        self.channel_for(actor, channel, ChannelAction::Update)
-            .await?;
+        self.authorize_dynamic(actor, channel).await?;
         self.check_rule(&self.org(), &rule)?;
         let (join, leave) = self.rule_diff(channel, &rule).await?;
         Ok(MembershipPreview {
@@ -198,8 +204,7 @@ impl Services {
         channel: ChannelId,
         rule: MembershipRule,
     ) -> Result<MembershipPreview, DomainError> {
-        self.channel_for(actor, channel, ChannelAction::Update)
-            .await?;
+        self.authorize_dynamic(actor, channel).await?;
         self.check_rule(&self.org(), &rule)?;
         let _guard = self.dynamic.changes.lock().await;
         let body =
@@ -244,8 +249,7 @@ impl Services {
         actor: &Actor,
         channel: ChannelId,
     ) -> Result<(), DomainError> {
-        self.channel_for(actor, channel, ChannelAction::Update)
-            .await?;
+        self.authorize_dynamic(actor, channel).await?;
         let _guard = self.dynamic.changes.lock().await;
         let before = self
             .policies()
@@ -310,7 +314,7 @@ impl Services {
             .await?
             .into_iter()
             .find(|r| r.user_id == user);
-        let attrs = record.as_ref().map(|r| subject(&org, r));
+        let attrs = record.as_ref().filter(|r| !org.is_guest(r.user_id)).map(|r| subject(&org, r));
         for (channel, rule) in &policies.rules {
             let sources = self.store.member_sources(*channel).await?;
             let current = sources.iter().find(|(u, _)| *u == user).map(|(_, s)| *s);
@@ -341,8 +345,7 @@ impl Services {
         actor: &Actor,
         channel: ChannelId,
     ) -> Result<Geofence, DomainError> {
-        self.channel_for(actor, channel, ChannelAction::Update)
-            .await?;
+        self.authorize_dynamic(actor, channel).await?;
         self.policies()
             .geofences
             .get(&channel)
@@ -356,8 +359,7 @@ impl Services {
         channel: ChannelId,
         fence: Geofence,
     ) -> Result<Geofence, DomainError> {
-        self.channel_for(actor, channel, ChannelAction::Update)
-            .await?;
+        self.authorize_dynamic(actor, channel).await?;
         validate_geofence(
             &fence,
             GeofenceLimits {
@@ -392,8 +394,7 @@ impl Services {
         actor: &Actor,
         channel: ChannelId,
     ) -> Result<(), DomainError> {
-        self.channel_for(actor, channel, ChannelAction::Update)
-            .await?;
+        self.authorize_dynamic(actor, channel).await?;
         let _guard = self.dynamic.changes.lock().await;
         let before = self
             .policies()

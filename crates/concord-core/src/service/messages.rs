@@ -52,6 +52,8 @@ impl Services {
                 _ => return Err(DomainError::NotFound("thread root message")),
             }
         }
+        // Before anything is stored: a block refuses the send, a mask changes what is kept.
+        let text = self.limits.dlp.apply(text)?;
         let found = mentions::parse(&text);
         let mut mentioned: Vec<UserId> = Vec::new();
         if !found.usernames.is_empty() || found.here {
@@ -204,6 +206,7 @@ impl Services {
         if msg.deleted {
             return Err(DomainError::Conflict("the message was deleted".into()));
         }
+        let text = self.limits.dlp.apply(text)?;
         Ok(self.store.edit_message(id, text, self.clock.now()).await?)
     }
 

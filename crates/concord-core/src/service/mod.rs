@@ -8,6 +8,9 @@ mod directory;
 mod dynamic;
 mod messages;
 mod org;
+mod roles;
+mod security;
+mod sessions;
 
 use crate::authz::{Actor, ChannelAction, authorize_channel};
 use crate::clock::Clock;
@@ -20,6 +23,8 @@ use std::sync::Arc;
 pub use directory::{DirectoryPerson, DirectoryRecord, SOURCE_LDAP, SOURCE_SCIM};
 pub use audit::AuditVerdict;
 pub use messages::SendInput;
+pub use security::{AccountPolicy, LoginContext, LoginOutcome, MfaEnrolment, MfaRequirement};
+pub use sessions::SessionView;
 pub use org::{OrgState, search_key};
 
 /// Whether a user has a live connection; the gateway implements it.
@@ -53,6 +58,10 @@ pub struct Limits {
     pub location_retention: SignedDuration,
     /// Hashes and signatures: standard (SHA-256, Ed25519) or GM (SM3, SM2).
     pub crypto_suite: crate::crypto::Suite,
+    /// The org-wide data-loss prevention policy applied to sent and edited messages.
+    pub dlp: crate::dlp::DlpPolicy,
+    /// Sign-in security: second factor, lockout, password policy.
+    pub accounts: AccountPolicy,
 }
 
 impl Default for Limits {
@@ -68,6 +77,8 @@ impl Default for Limits {
             max_geofence_vertices: crate::geofence::DEFAULT_MAX_VERTICES,
             location_retention: SignedDuration::from_hours(1),
             crypto_suite: crate::crypto::Suite::Standard,
+            dlp: crate::dlp::DlpPolicy::default(),
+            accounts: AccountPolicy::default(),
         }
     }
 }

@@ -9,14 +9,11 @@ use super::Services;
 use crate::authz::Actor;
 use crate::error::DomainError;
 use crate::org::{BUILTIN_PERMISSIONS, MAX_DEPTH, OrgSnapshot, builtin_role, builtin_roles, perm};
-use crate::store::{AuditFilter, NewAudit, OrgChange, StoredProfile, UserAttributes};
+use crate::store::{NewAudit, OrgChange, StoredProfile, UserAttributes};
 use crate::validate;
 use concord_proto::{
-    AssignmentId, AssignmentQuery, AuditEntry, AuditQuery, CreateAssignmentRequest,
-    CreateDepartmentRequest, CreateRoleRequest, Department, DepartmentId, DepartmentPermissions,
-    DepartmentRef, MyPermissions, Permission, PermissionCheck, PermissionCheckQuery,
-    RegisterPermissionRequest, Role, RoleAssignment, RoleId, Subject, UpdateDepartmentRequest,
-    UpdateMeRequest, UpdateRoleRequest, UpdateUserRequest, User, UserId, UserListQuery,
+    CreateDepartmentRequest, Department, DepartmentId, DepartmentRef, Subject,
+    UpdateDepartmentRequest, UpdateMeRequest, UpdateUserRequest, User, UserId, UserListQuery,
     UserProfile, UserStatus,
 };
 use pinyin::ToPinyin;
@@ -70,23 +67,6 @@ pub fn search_key(
     parts.join(" ")
 }
 
-/// Dotted lower-case names: `resume_library.read`.
-fn permission_name(raw: &str) -> Result<String, DomainError> {
-    let name = raw.trim();
-    let segment_ok = |s: &str| {
-        s.starts_with(|c: char| c.is_ascii_lowercase())
-            && s.chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-    };
-    let parts: Vec<&str> = name.split('.').collect();
-    if name.len() > 64 || parts.len() < 2 || !parts.iter().all(|p| segment_ok(p)) {
-        return Err(DomainError::invalid(
-            "name",
-            "must be dotted lower-case words of a-z, 0-9 and _, e.g. resume_library.read (at most 64 characters)",
-        ));
-    }
-    Ok(name.to_string())
-}
 
 pub(super) fn optional_attr(
     field: &'static str,
@@ -585,6 +565,21 @@ impl Services {
             .ok_or(DomainError::NotFound("user"))?;
         let home = actor.org.home_of(id);
         actor.require(perm::USER_MANAGE, home)?;
+        // No managing up: someone who administers the organisation is managed only by
+        // those who manage people organisation-wide.
+        if id != actor.user_id && Self::holds_org_admin_powers(&actor.org, id) {
+            actor.require(perm::USER_MANAGE, None)?;
+        }
+        // Removing a department from someone needs authority there too.
+        for d in current.placement.primary.iter().chain(&current.placement.secondary) {
+            let kept = req.primary_department_id.is_none_or(|p| p == Some(*d))
+                && req.secondary_department_ids.as_ref().is_none_or(|list| list.contains(d))
+                || req.primary_department_id.is_none() && current.placement.primary == Some(*d)
+                || req.secondary_department_ids.as_ref().is_some_and(|list| list.contains(d));
+            if !kept {
+                actor.require(perm::USER_MANAGE, Some(*d))?;
+            }
+        }
         if let Some(Some(d)) = req.primary_department_id {
             actor.require(perm::USER_MANAGE, Some(d))?;
         }
@@ -759,6 +754,13 @@ impl Services {
         self.user_profile_unchecked(id).await
     }
 
+    /// Whether `user` holds, organisation-wide, a permission that administers others.
+    fn holds_org_admin_powers(org: &OrgSnapshot, user: UserId) -> bool {
+        [perm::ORG_MANAGE, perm::USER_MANAGE, perm::ROLE_MANAGE, perm::AUDIT_READ]
+            .iter()
+            .any(|p| org.allows(user, p, None))
+    }
+
     async fn user_profile_unchecked(&self, id: UserId) -> Result<UserProfile, DomainError> {
         let profile = self
             .store
@@ -768,353 +770,6 @@ impl Services {
         Ok(self.profile_view(&self.org(), profile))
     }
 
-    // Permissions.
-
-    pub fn list_permissions(&self, actor: &Actor) -> Result<Vec<Permission>, DomainError> {
-        actor.require(perm::DIRECTORY_READ, None)?;
-        Ok(actor.org.permissions())
-    }
-
-    pub async fn register_permission(
-        &self,
-        actor: &Actor,
-        req: RegisterPermissionRequest,
-    ) -> Result<Permission, DomainError> {
-        actor.require(perm::ROLE_MANAGE, None)?;
-        let name = permission_name(&req.name)?;
-        let description = validate::optional_text("description", &req.description, 200)?;
-        let at = self.clock.now();
-        let after = json!({"name": name, "description": description});
-        self.change_org(
-            Some(actor),
-            "permission.register",
-            format!("permission:{name}"),
-            |org| {
-                if org.permission_exists(&name) {
-                    return Err(DomainError::Conflict(format!(
-                        "the permission {name} already exists"
-                    )));
-                }
-                Ok((
-                    OrgChange::RegisterPermission {
-                        name: name.clone(),
-                        description: description.clone(),
-                        at,
-                    },
-                    None,
-                    Some(after),
-                ))
-            },
-        )
-        .await?;
-        Ok(Permission {
-            name,
-            description,
-            builtin: false,
-        })
-    }
-
-    /// "May user U do P in department D?"
-    pub async fn check_permission(
-        &self,
-        actor: &Actor,
-        q: PermissionCheckQuery,
-    ) -> Result<PermissionCheck, DomainError> {
-        if q.user_id != actor.user_id {
-            actor.require(perm::PERMISSION_CHECK, None)?;
-        }
-        let org = &actor.org;
-        if !org.permission_exists(&q.permission) {
-            return Err(DomainError::NotFound("permission"));
-        }
-        if let Some(d) = q.department_id {
-            org.department(d)
-                .ok_or(DomainError::NotFound("department"))?;
-        }
-        self.store
-            .user_profile(q.user_id)
-            .await?
-            .ok_or(DomainError::NotFound("user"))?;
-        Ok(PermissionCheck {
-            allowed: org.allows(q.user_id, &q.permission, q.department_id),
-            user_id: q.user_id,
-            permission: q.permission,
-            department_id: q.department_id,
-        })
-    }
-
-    pub fn my_permissions(&self, actor: &Actor) -> MyPermissions {
-        let (org, scoped) = actor.org.permissions_of(actor.user_id);
-        MyPermissions {
-            org: org.into_iter().collect(),
-            departments: scoped
-                .into_iter()
-                .map(|(d, set)| DepartmentPermissions {
-                    department_id: d,
-                    permissions: set.into_iter().collect(),
-                })
-                .collect(),
-        }
-    }
-
-    // Roles.
-
-    pub fn list_roles(&self, actor: &Actor) -> Result<Vec<Role>, DomainError> {
-        actor.require(perm::DIRECTORY_READ, None)?;
-        let mut roles: Vec<Role> = actor.org.roles().cloned().collect();
-        roles.sort_by_key(|r| r.id);
-        Ok(roles)
-    }
-
-    pub fn get_role(&self, actor: &Actor, id: RoleId) -> Result<Role, DomainError> {
-        actor.require(perm::DIRECTORY_READ, None)?;
-        actor
-            .org
-            .role(id)
-            .cloned()
-            .ok_or(DomainError::NotFound("role"))
-    }
-
-    fn role_permissions(org: &OrgSnapshot, perms: Vec<String>) -> Result<Vec<String>, DomainError> {
-        if perms.len() > 200 {
-            return Err(DomainError::invalid("permissions", "at most 200"));
-        }
-        let set: BTreeSet<String> = perms.into_iter().map(|p| p.trim().to_string()).collect();
-        if let Some(unknown) = set.iter().find(|p| !org.permission_exists(p)) {
-            return Err(DomainError::invalid(
-                "permissions",
-                format!("{unknown} is not in the catalogue; register it first"),
-            ));
-        }
-        Ok(set.into_iter().collect())
-    }
-
-    pub async fn create_role(
-        &self,
-        actor: &Actor,
-        req: CreateRoleRequest,
-    ) -> Result<Role, DomainError> {
-        actor.require(perm::ROLE_MANAGE, None)?;
-        let name = validate::label("name", &req.name, 64)?;
-        let description = validate::optional_text("description", &req.description, 200)?;
-        let at = self.clock.now();
-        let id = self
-            .change_org(Some(actor), "role.create", "role:{id}".into(), |org| {
-                if org
-                    .roles()
-                    .any(|r| r.name.to_lowercase() == name.to_lowercase())
-                {
-                    return Err(DomainError::Conflict(format!(
-                        "a role named {name} already exists"
-                    )));
-                }
-                let permissions = Self::role_permissions(org, req.permissions)?;
-                let after =
-                    json!({"name": name, "description": description, "permissions": permissions});
-                Ok((
-                    OrgChange::CreateRole {
-                        name,
-                        description,
-                        permissions,
-                        at,
-                    },
-                    None,
-                    Some(after),
-                ))
-            })
-            .await?;
-        self.org()
-            .role(RoleId(id))
-            .cloned()
-            .ok_or(DomainError::NotFound("role"))
-    }
-
-    pub async fn update_role(
-        &self,
-        actor: &Actor,
-        id: RoleId,
-        req: UpdateRoleRequest,
-    ) -> Result<Role, DomainError> {
-        actor.require(perm::ROLE_MANAGE, None)?;
-        let name = req
-            .name
-            .as_deref()
-            .map(|n| validate::label("name", n, 64))
-            .transpose()?;
-        let description = req
-            .description
-            .as_deref()
-            .map(|d| validate::optional_text("description", d, 200))
-            .transpose()?;
-        self.change_org(Some(actor), "role.update", format!("role:{id}"), |org| {
-            let current = org.role(id).ok_or(DomainError::NotFound("role"))?;
-            let name = name.unwrap_or_else(|| current.name.clone());
-            if org.roles().any(|r| r.id != id && r.name.to_lowercase() == name.to_lowercase()) {
-                return Err(DomainError::Conflict(format!("a role named {name} already exists")));
-            }
-            let permissions = match req.permissions {
-                Some(p) => Self::role_permissions(org, p)?,
-                None => current.permissions.clone(),
-            };
-            if current.builtin.as_deref() == Some(builtin_role::ORG_ADMIN) && permissions != current.permissions {
-                return Err(DomainError::invalid("permissions", "the org admin role always holds every permission"));
-            }
-            let description = description.unwrap_or_else(|| current.description.clone());
-            let before = json!({"name": current.name, "description": current.description, "permissions": current.permissions});
-            let after = json!({"name": name, "description": description, "permissions": permissions});
-            Ok((OrgChange::UpdateRole { id, name, description, permissions }, Some(before), Some(after)))
-        })
-        .await?;
-        self.org()
-            .role(id)
-            .cloned()
-            .ok_or(DomainError::NotFound("role"))
-    }
-
-    pub async fn delete_role(&self, actor: &Actor, id: RoleId) -> Result<(), DomainError> {
-        actor.require(perm::ROLE_MANAGE, None)?;
-        self.change_org(Some(actor), "role.delete", format!("role:{id}"), |org| {
-            let current = org.role(id).ok_or(DomainError::NotFound("role"))?;
-            if current.builtin.is_some() {
-                return Err(DomainError::invalid(
-                    "role",
-                    "built-in roles cannot be deleted",
-                ));
-            }
-            let before = json!({"name": current.name, "permissions": current.permissions});
-            Ok((OrgChange::DeleteRole { id }, Some(before), None))
-        })
-        .await?;
-        Ok(())
-    }
-
-    // Assignments.
-
-    /// Org role managers see every assignment; department admins those scoped inside the
-    /// subtrees they manage.
-    pub fn list_assignments(
-        &self,
-        actor: &Actor,
-        q: AssignmentQuery,
-    ) -> Result<Vec<RoleAssignment>, DomainError> {
-        let org = &actor.org;
-        let everything = actor.can(perm::ROLE_MANAGE, None);
-        let visible = |a: &RoleAssignment| {
-            everything
-                || a.scope_department_id
-                    .is_some_and(|d| actor.can(perm::ROLE_MANAGE, Some(d)))
-        };
-        if !everything
-            && !org
-                .departments()
-                .any(|d| actor.can(perm::ROLE_MANAGE, Some(d.id)))
-        {
-            return Err(DomainError::MissingPermission(perm::ROLE_MANAGE.into()));
-        }
-        Ok(org
-            .assignments()
-            .iter()
-            .filter(|a| visible(a))
-            .filter(|a| q.role_id.is_none_or(|r| a.role_id == r))
-            .filter(|a| q.user_id.is_none_or(|u| a.subject == Subject::User(u)))
-            .filter(|a| {
-                q.department_id.is_none_or(|d| {
-                    a.subject == Subject::Department(d) || a.scope_department_id == Some(d)
-                })
-            })
-            .cloned()
-            .collect())
-    }
-
-    pub async fn create_assignment(
-        &self,
-        actor: &Actor,
-        req: CreateAssignmentRequest,
-    ) -> Result<RoleAssignment, DomainError> {
-        actor.require(perm::ROLE_MANAGE, req.scope_department_id)?;
-        if let Subject::User(u) = req.subject {
-            self.store
-                .user_profile(u)
-                .await?
-                .ok_or(DomainError::NotFound("user"))?;
-        }
-        let at = self.clock.now();
-        let target = match req.subject {
-            Subject::User(u) => format!("user:{u}"),
-            Subject::Department(d) => format!("department:{d}"),
-        };
-        let id = self
-            .change_org(Some(actor), "role.assign", target, |org| {
-                let role = org.role(req.role_id).ok_or(DomainError::NotFound("role"))?;
-                if let Some(d) = req.scope_department_id {
-                    org.department(d).ok_or(DomainError::NotFound("scope department"))?;
-                }
-                if let Subject::Department(d) = req.subject {
-                    org.department(d).ok_or(DomainError::NotFound("department"))?;
-                }
-                // No escalation: only what the actor holds at that scope can be handed on.
-                if let Some(p) = role.permissions.iter().find(|p| !actor.can(p, req.scope_department_id)) {
-                    return Err(DomainError::MissingPermission(p.clone()));
-                }
-                if org.assignments().iter().any(|a| a.role_id == req.role_id && a.subject == req.subject && a.scope_department_id == req.scope_department_id) {
-                    return Err(DomainError::Conflict("this role is already assigned so".into()));
-                }
-                let after = json!({"role_id": req.role_id, "role": role.name, "subject": req.subject, "scope_department_id": req.scope_department_id});
-                Ok((OrgChange::Assign { role_id: req.role_id, subject: req.subject, scope: req.scope_department_id, at }, None, Some(after)))
-            })
-            .await?;
-        self.org()
-            .assignment(AssignmentId(id))
-            .cloned()
-            .ok_or(DomainError::NotFound("assignment"))
-    }
-
-    pub async fn delete_assignment(
-        &self,
-        actor: &Actor,
-        id: AssignmentId,
-    ) -> Result<(), DomainError> {
-        let scope = actor.org.assignment(id).map(|a| a.scope_department_id);
-        let Some(scope) = scope else {
-            return Err(DomainError::NotFound("assignment"));
-        };
-        actor.require(perm::ROLE_MANAGE, scope)?;
-        self.change_org(Some(actor), "role.revoke", format!("assignment:{id}"), |org| {
-            let a = org.assignment(id).ok_or(DomainError::NotFound("assignment"))?;
-            let before = json!({"role_id": a.role_id, "subject": a.subject, "scope_department_id": a.scope_department_id});
-            Ok((OrgChange::Unassign { id }, Some(before), None))
-        })
-        .await?;
-        Ok(())
-    }
-
-    // Audit.
-
-    pub async fn audit_entries(
-        &self,
-        actor: &Actor,
-        q: AuditQuery,
-    ) -> Result<Vec<AuditEntry>, DomainError> {
-        actor.require(perm::AUDIT_READ, None)?;
-        let limit = self.page_limit(q.limit)?;
-        let (action, prefix) = match q.action {
-            Some(a) if a.ends_with('.') => (Some(a), true),
-            other => (other, false),
-        };
-        Ok(self
-            .store
-            .audit_entries(AuditFilter {
-                actor_id: q.actor_id,
-                action,
-                action_prefix: prefix,
-                target: q.target,
-                from: q.from,
-                to: q.to,
-                before_id: q.before,
-                limit,
-            })
-            .await?)
-    }
 }
 
 fn sorted_by_name(org: &OrgSnapshot, ids: &[DepartmentId]) -> Vec<DepartmentId> {
@@ -1184,14 +839,6 @@ mod tests {
         assert!(key.split(' ').any(|w| w == "zs"));
         assert!(key.contains("e1001"));
         assert!(key.contains("zs@example.com"));
-    }
-
-    #[test]
-    fn permission_names_are_dotted_lower_case() {
-        assert!(permission_name("resume_library.read").is_ok());
-        for bad in ["resume", "Resume.read", "a..b", ".a", "a.b-c", "中文.read"] {
-            assert!(permission_name(bad).is_err(), "{bad}");
-        }
     }
 
     #[test]

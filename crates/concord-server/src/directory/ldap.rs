@@ -188,8 +188,22 @@ pub async fn read_directory(config: &LdapConfig) -> Result<LdapDirectory, String
     .cloned()
     .collect();
     let base = normalize_dn(base_dn);
-    let units = search(&mut ldap, base_dn, &config.department_filter, unit_attrs, timeout).await?;
-    let people = search(&mut ldap, base_dn, &config.user_filter, people_attrs, timeout).await?;
+    let units = search(
+        &mut ldap,
+        base_dn,
+        &config.department_filter,
+        unit_attrs,
+        timeout,
+    )
+    .await?;
+    let people = search(
+        &mut ldap,
+        base_dn,
+        &config.user_filter,
+        people_attrs,
+        timeout,
+    )
+    .await?;
     let _ = ldap.unbind().await;
 
     let mut dir = LdapDirectory {
@@ -222,11 +236,13 @@ pub async fn read_directory(config: &LdapConfig) -> Result<LdapDirectory, String
             continue;
         };
         let Some(username) = first_value(&e, &a.username) else {
-            dir.skipped.push(format!("{}: no {} attribute", e.dn, a.username));
+            dir.skipped
+                .push(format!("{}: no {} attribute", e.dn, a.username));
             continue;
         };
         if let Some(other) = seen.insert(id.clone(), e.dn.clone()) {
-            dir.skipped.push(format!("{}: same {} as {other}", e.dn, a.id));
+            dir.skipped
+                .push(format!("{}: same {} as {other}", e.dn, a.id));
             continue;
         }
         dir.people.push(LdapPerson {

@@ -78,7 +78,11 @@ pub async fn sync_ldap(services: &Services, config: &LdapConfig) -> Result<SyncS
 }
 
 /// The nearest OU above `dn` that is a department, by normalised DN.
-fn department_of(dn: &str, units: &HashMap<String, DepartmentId>, base: &str) -> Option<DepartmentId> {
+fn department_of(
+    dn: &str,
+    units: &HashMap<String, DepartmentId>,
+    base: &str,
+) -> Option<DepartmentId> {
     let mut cur = parent_dn(dn);
     while let Some(d) = cur {
         if d == base {
@@ -107,7 +111,11 @@ fn normalized(v: Option<String>) -> Option<String> {
 }
 
 /// `current` with what the directory maps from `p` laid over it.
-fn overlay(mut person: DirectoryPerson, p: &LdapPerson, department: Option<DepartmentId>) -> DirectoryPerson {
+fn overlay(
+    mut person: DirectoryPerson,
+    p: &LdapPerson,
+    department: Option<DepartmentId>,
+) -> DirectoryPerson {
     let set = |field: &mut Option<String>, v: &Option<Option<String>>| {
         if let Some(v) = v {
             *field = normalized(v.clone());
@@ -149,7 +157,9 @@ async fn sync_departments(
         let parent_dn_ = parent_dn(&u.dn).unwrap_or_default();
         let parent = department_of(&u.dn, &by_dn, &dir.base);
         if parent.is_none() && parent_dn_ != dir.base && all_dns.contains(parent_dn_) {
-            summary.skipped.push(format!("{}: its parent OU was skipped", u.dn));
+            summary
+                .skipped
+                .push(format!("{}: its parent OU was skipped", u.dn));
             continue;
         }
         let result = match existing.get(&u.id) {
@@ -200,7 +210,10 @@ async fn apply(services: &Services, dir: &LdapDirectory) -> Result<SyncSummary, 
         .map_err(|e| e.to_string())?;
     let present: HashSet<&str> = dir.people.iter().map(|p| p.id.as_str()).collect();
     // A misconfigured filter must not deactivate everyone.
-    let active_known = known.iter().filter(|u| u.status != UserStatus::Deactivated).count();
+    let active_known = known
+        .iter()
+        .filter(|u| u.status != UserStatus::Deactivated)
+        .count();
     if dir.people.is_empty() && active_known > 0 {
         return Err(format!(
             "the directory returned no people under {}; refusing to deactivate {active_known} \
@@ -250,11 +263,19 @@ async fn apply(services: &Services, dir: &LdapDirectory) -> Result<SyncSummary, 
         }
     }
     for u in &known {
-        let gone = u.external_id.as_deref().is_none_or(|e| !present.contains(e));
+        let gone = u
+            .external_id
+            .as_deref()
+            .is_none_or(|e| !present.contains(e));
         if gone && u.status != UserStatus::Deactivated {
-            match services.deactivate_provisioned_user(SOURCE_LDAP, u.id).await {
+            match services
+                .deactivate_provisioned_user(SOURCE_LDAP, u.id)
+                .await
+            {
                 Ok(()) => summary.users_deactivated += 1,
-                Err(e) => summary.skipped.push(format!("deactivating {}: {e}", u.username)),
+                Err(e) => summary
+                    .skipped
+                    .push(format!("deactivating {}: {e}", u.username)),
             }
         }
     }
@@ -278,7 +299,13 @@ async fn relink(
         return Ok(None);
     };
     match known.iter().find(|u| u.id == *id) {
-        Some(u) if u.external_id.as_deref().is_none_or(|e| !present.contains(e)) => Ok(Some(u.id)),
+        Some(u)
+            if u.external_id
+                .as_deref()
+                .is_none_or(|e| !present.contains(e)) =>
+        {
+            Ok(Some(u.id))
+        }
         Some(_) => Err(format!("another entry already has the username {username}")),
         None => Err(format!(
             "the username {username} belongs to a person not from LDAP; left alone"
@@ -293,7 +320,10 @@ async fn update_person(
     department: Option<DepartmentId>,
     summary: &mut SyncSummary,
 ) -> Result<(), String> {
-    let record = services.directory_record(id).await.map_err(|e| e.to_string())?;
+    let record = services
+        .directory_record(id)
+        .await
+        .map_err(|e| e.to_string())?;
     let status = record.profile.status;
     let mut person = overlay(record.person.clone(), p, department);
     // Usernames cannot change in Concord: a renamed uid keeps the old username.
@@ -339,7 +369,9 @@ impl LdapSchedule {
             return;
         }
         let interval = std::time::Duration::from_secs(config.sync_interval_secs);
-        if self.last.is_some_and(|t| t.elapsed() < interval) || self.running.swap(true, Ordering::SeqCst) {
+        if self.last.is_some_and(|t| t.elapsed() < interval)
+            || self.running.swap(true, Ordering::SeqCst)
+        {
             return;
         }
         self.last = Some(std::time::Instant::now());
@@ -371,10 +403,19 @@ mod tests {
         let base = "dc=example,dc=com";
         let units = HashMap::from([
             ("ou=people,dc=example,dc=com".to_string(), DepartmentId(1)),
-            ("ou=hr,ou=people,dc=example,dc=com".to_string(), DepartmentId(2)),
+            (
+                "ou=hr,ou=people,dc=example,dc=com".to_string(),
+                DepartmentId(2),
+            ),
         ]);
-        assert_eq!(department_of("uid=a,ou=hr,ou=people,dc=example,dc=com", &units, base), Some(DepartmentId(2)));
-        assert_eq!(department_of("uid=a,ou=people,dc=example,dc=com", &units, base), Some(DepartmentId(1)));
+        assert_eq!(
+            department_of("uid=a,ou=hr,ou=people,dc=example,dc=com", &units, base),
+            Some(DepartmentId(2))
+        );
+        assert_eq!(
+            department_of("uid=a,ou=people,dc=example,dc=com", &units, base),
+            Some(DepartmentId(1))
+        );
         assert_eq!(department_of("uid=a,dc=example,dc=com", &units, base), None);
         assert_eq!(depth("ou=hr,ou=people,dc=example,dc=com"), 4);
     }

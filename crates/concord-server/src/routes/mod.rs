@@ -137,6 +137,7 @@ pub fn build(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
     openapi.info.version = env!("CARGO_PKG_VERSION").to_string();
     let doc = Arc::new(openapi.clone());
     let max_body = state.config.limits.max_body_bytes;
+    let tls = state.config.tls.enabled();
     let request_timeout = std::time::Duration::from_secs(state.config.limits.request_timeout_secs);
     let router = router
         // SCIM provisioning: outside /api/v1 and the OpenAPI document (it describes itself).
@@ -172,6 +173,10 @@ pub fn build(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
                 "the server hit a bug; it has been logged",
             )
             .into_response()
+        }))
+        // Outermost, so every response carries them (HSTS only over TLS).
+        .layer(axum::middleware::from_fn(move |req, next| {
+            crate::tls::security_headers(tls, req, next)
         }))
         .with_state(state);
     (router, openapi)

@@ -282,6 +282,11 @@ impl Fixture {
         let role = json!({"name": "招聘组", "permissions": ["resume_library.read"]});
         fx.custom_role = id(&fx.admin_call(Method::POST, "/api/v1/roles", role).await);
         fx.assign(fx.custom_role, target.id, Some(hr)).await;
+        // Rules and geofences need channel.manage_any besides channel admin: the owner, who
+        // sends the control requests, holds it.
+        let moderators = json!({"name": "Moderators", "permissions": ["channel.manage_any"]});
+        let moderators = id(&fx.admin_call(Method::POST, "/api/v1/roles", moderators).await);
+        fx.assign(moderators, owner.id, None).await;
         fx.owner = owner;
         fx.target = target;
         fx.secret = fx.new_channel("secret", "private", &[member.id]).await;

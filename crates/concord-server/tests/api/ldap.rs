@@ -142,10 +142,14 @@ fn tools() -> Option<(PathBuf, PathBuf)> {
     match (slapd, modify) {
         (Some(s), Some(m)) => Some((s, m)),
         _ if std::env::var("CONCORD_TEST_LDAP").is_ok_and(|v| v == "1") => {
-            panic!("CONCORD_TEST_LDAP=1 but slapd or ldapmodify is missing: apt-get install slapd ldap-utils")
+            panic!(
+                "CONCORD_TEST_LDAP=1 but slapd or ldapmodify is missing: apt-get install slapd ldap-utils"
+            )
         }
         _ => {
-            println!("SKIPPED: install slapd (apt-get install slapd ldap-utils) or set CONCORD_TEST_LDAP=1 in CI");
+            println!(
+                "SKIPPED: install slapd (apt-get install slapd ldap-utils) or set CONCORD_TEST_LDAP=1 in CI"
+            );
             None
         }
     }
@@ -167,14 +171,22 @@ impl Drop for Slapd {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn schema_dir() -> &'static str {
-    ["/etc/ldap/schema", "/etc/openldap/schema", "/usr/local/etc/openldap/schema"]
-        .into_iter()
-        .find(|d| Path::new(d).join("inetorgperson.schema").is_file())
-        .expect("OpenLDAP's schema files (core, cosine, inetorgperson)")
+    [
+        "/etc/ldap/schema",
+        "/etc/openldap/schema",
+        "/usr/local/etc/openldap/schema",
+    ]
+    .into_iter()
+    .find(|d| Path::new(d).join("inetorgperson.schema").is_file())
+    .expect("OpenLDAP's schema files (core, cosine, inetorgperson)")
 }
 
 impl Slapd {
@@ -185,7 +197,10 @@ impl Slapd {
         let schema = schema_dir();
         let modules = ["/usr/lib/ldap", "/usr/lib/openldap", "/usr/lib64/openldap"]
             .into_iter()
-            .find(|d| Path::new(d).join("back_mdb.la").is_file() || Path::new(d).join("back_mdb.so").is_file());
+            .find(|d| {
+                Path::new(d).join("back_mdb.la").is_file()
+                    || Path::new(d).join("back_mdb.so").is_file()
+            });
         let module_lines = modules
             .map(|m| format!("modulepath {m}\nmoduleload back_mdb\n"))
             .unwrap_or_default();
@@ -222,7 +237,11 @@ impl Slapd {
             if let Ok(Some(status)) = server.child.try_wait() {
                 let mut err = String::new();
                 use std::io::Read;
-                let _ = server.child.stderr.take().map(|mut e| e.read_to_string(&mut err));
+                let _ = server
+                    .child
+                    .stderr
+                    .take()
+                    .map(|mut e| e.read_to_string(&mut err));
                 panic!("slapd exited ({status}): {err}");
             }
             assert!(Instant::now() < deadline, "slapd did not start listening");
@@ -240,9 +259,18 @@ impl Slapd {
             .stderr(Stdio::piped())
             .spawn()
             .expect("run ldapmodify");
-        child.stdin.take().unwrap().write_all(ldif.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(ldif.as_bytes())
+            .unwrap();
         let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "ldapmodify failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "ldapmodify failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     fn config(&self) -> LdapConfig {
@@ -296,7 +324,9 @@ async fn departments(app: &TestApp, admin: &TestUser) -> Vec<Value> {
 }
 
 fn dept<'a>(all: &'a [Value], name: &str) -> &'a Value {
-    all.iter().find(|d| d["name"] == name).unwrap_or_else(|| panic!("no department {name} in {all:?}"))
+    all.iter()
+        .find(|d| d["name"] == name)
+        .unwrap_or_else(|| panic!("no department {name} in {all:?}"))
 }
 
 /// Anyone's profile (deactivated people included), by username.
@@ -308,13 +338,17 @@ async fn profile_of(app: &TestApp, admin: &TestUser, username: &str) -> Value {
         .await
         .unwrap();
     let id = ids.first().unwrap_or_else(|| panic!("no user {username}"));
-    let (status, p) = app.get(Some(&admin.token), &format!("/api/v1/users/{id}/profile")).await;
+    let (status, p) = app
+        .get(Some(&admin.token), &format!("/api/v1/users/{id}/profile"))
+        .await;
     assert_eq!(status, StatusCode::OK, "{p}");
     p
 }
 
 async fn sync(app: &TestApp, ldap: &Slapd) -> SyncSummary {
-    sync_ldap(&app.services, &ldap.config()).await.expect("sync")
+    sync_ldap(&app.services, &ldap.config())
+        .await
+        .expect("sync")
 }
 
 async fn ldap_import_follows_the_directory(app: TestApp, ldap: Slapd) {
@@ -327,7 +361,10 @@ async fn ldap_import_follows_the_directory(app: TestApp, ldap: Slapd) {
     assert_eq!(s.users_created, 4, "{s}");
     assert_eq!(s.users_deactivated, 0, "{s}");
     assert_eq!(s.skipped.len(), 1, "{s}");
-    assert!(s.skipped[0].contains("root") && s.skipped[0].contains("not from LDAP"), "{s}");
+    assert!(
+        s.skipped[0].contains("root") && s.skipped[0].contains("not from LDAP"),
+        "{s}"
+    );
     let all = departments(&app, &admin).await;
     let people = dept(&all, "People");
     let hr = dept(&all, "HR");
@@ -345,13 +382,25 @@ async fn ldap_import_follows_the_directory(app: TestApp, ldap: Slapd) {
     assert_eq!(zs["phone"], "+86 10 1000");
     assert_eq!(zs["status"], "active");
     assert_eq!(zs["primary_department_id"], hr["id"]);
-    let path: Vec<&str> = zs["department_path"].as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap()).collect();
+    let path: Vec<&str> = zs["department_path"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap())
+        .collect();
     assert_eq!(path, vec!["People", "HR"]);
     let alice = profile_of(&app, &admin, "alice").await;
     assert_eq!(alice["primary_department_id"], people["id"]);
     // Pinyin search finds the imported names.
     let (_, found) = app.get(Some(&admin.token), "/api/v1/users?q=zs").await;
-    assert!(found["users"].as_array().unwrap().iter().any(|u| u["username"] == "zhangsan"), "{found}");
+    assert!(
+        found["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["username"] == "zhangsan"),
+        "{found}"
+    );
     // People not from LDAP are left alone, including the admin whose username the directory
     // also has.
     let root = profile_of(&app, &admin, "root").await;
@@ -360,7 +409,16 @@ async fn ldap_import_follows_the_directory(app: TestApp, ldap: Slapd) {
 
     // Nothing changed: nothing to do.
     let s = sync(&app, &ldap).await;
-    assert_eq!((s.users_created, s.users_updated, s.users_unchanged, s.departments_created), (0, 0, 4, 0), "{s}");
+    assert_eq!(
+        (
+            s.users_created,
+            s.users_updated,
+            s.users_unchanged,
+            s.departments_created
+        ),
+        (0, 0, 4, 0),
+        "{s}"
+    );
 
     // The directory changes.
     ldap.apply(CHANGES);
@@ -371,7 +429,11 @@ async fn ldap_import_follows_the_directory(app: TestApp, ldap: Slapd) {
     assert_eq!(s.departments_moved, 1, "{s}");
     assert_eq!(s.departments_created, 0, "{s}");
     let all = departments(&app, &admin).await;
-    assert_eq!(dept(&all, "Sales")["id"], sales["id"], "the OU kept its department");
+    assert_eq!(
+        dept(&all, "Sales")["id"],
+        sales["id"],
+        "the OU kept its department"
+    );
     assert_eq!(dept(&all, "Sales")["parent_id"], people["id"]);
     let lisi = profile_of(&app, &admin, "lisi").await;
     assert_eq!(lisi["title"], "Senior Recruiter");
@@ -396,18 +458,40 @@ async fn ldap_import_follows_the_directory(app: TestApp, ldap: Slapd) {
     assert_eq!(wangwu["primary_department_id"], sales["id"]);
 
     // The runs and every change are audited.
-    let (_, audit) = app.get(Some(&admin.token), "/api/v1/audit?action=ldap.&limit=200").await;
-    let actions: Vec<&str> = audit.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
-    assert_eq!(actions.iter().filter(|a| **a == "ldap.sync").count(), 4, "{actions:?}");
-    assert_eq!(actions.iter().filter(|a| **a == "ldap.user.create").count(), 5, "{actions:?}");
+    let (_, audit) = app
+        .get(Some(&admin.token), "/api/v1/audit?action=ldap.&limit=200")
+        .await;
+    let actions: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions.iter().filter(|a| **a == "ldap.sync").count(),
+        4,
+        "{actions:?}"
+    );
+    assert_eq!(
+        actions.iter().filter(|a| **a == "ldap.user.create").count(),
+        5,
+        "{actions:?}"
+    );
     assert!(actions.contains(&"ldap.department.update"), "{actions:?}");
-    let run = audit.as_array().unwrap().iter().find(|e| e["action"] == "ldap.sync").unwrap();
+    let run = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "ldap.sync")
+        .unwrap();
     assert_eq!(run["after"]["users_reactivated"], 1);
 }
 
 #[tokio::test]
 async fn ldap_import_refuses_to_deactivate_everyone_on_an_empty_result() {
-    let Some((slapd, modify)) = tools() else { return };
+    let Some((slapd, modify)) = tools() else {
+        return;
+    };
     let ldap = Slapd::start(&slapd, &modify);
     ldap.apply(INITIAL);
     let app = spawn_app().await;
@@ -423,7 +507,9 @@ async fn ldap_import_refuses_to_deactivate_everyone_on_an_empty_result() {
 
 #[test]
 fn sync_ldap_command_prints_a_summary() {
-    let Some((slapd, modify)) = tools() else { return };
+    let Some((slapd, modify)) = tools() else {
+        return;
+    };
     let ldap = Slapd::start(&slapd, &modify);
     ldap.apply(INITIAL);
     let dir = tempfile::tempdir().unwrap();
@@ -434,7 +520,12 @@ fn sync_ldap_command_prints_a_summary() {
         }
     }
     let out = cmd
-        .args(["--data-dir", dir.path().to_str().unwrap(), "directory", "sync-ldap"])
+        .args([
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+            "directory",
+            "sync-ldap",
+        ])
         .env("CONCORD_LDAP__URL", &ldap.url)
         .env("CONCORD_LDAP__BASE_DN", BASE)
         .env("CONCORD_LDAP__BIND_DN", ROOT_DN)
@@ -442,7 +533,11 @@ fn sync_ldap_command_prints_a_summary() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("LDAP sync: users 5 created"), "{stdout}");
     assert!(stdout.contains("departments 3 created"), "{stdout}");
     // Without [ldap] settings the command says what to set.
@@ -453,7 +548,12 @@ fn sync_ldap_command_prints_a_summary() {
         }
     }
     let out = cmd
-        .args(["--data-dir", dir.path().to_str().unwrap(), "directory", "sync-ldap"])
+        .args([
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+            "directory",
+            "sync-ldap",
+        ])
         .output()
         .unwrap();
     assert!(!out.status.success());

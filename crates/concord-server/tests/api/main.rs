@@ -11,6 +11,7 @@ mod bad_input;
 mod channels;
 mod cli;
 mod config_example;
+mod dlp;
 mod dynamic;
 mod ldap;
 mod messages;

@@ -61,7 +61,9 @@ async fn scim_as(
     path: &str,
     body: Option<Value>,
 ) -> (StatusCode, Value, String) {
-    let mut req = app.http.request(method, app.url(&format!("/scim/v2{path}")));
+    let mut req = app
+        .http
+        .request(method, app.url(&format!("/scim/v2{path}")));
     if let Some(t) = token {
         req = req.bearer_auth(t);
     }
@@ -87,7 +89,12 @@ async fn scim_as(
     (status, value, ctype)
 }
 
-async fn scim(app: &TestApp, method: reqwest::Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+async fn scim(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
     let (s, v, _) = scim_as(app, Some(TOKEN), method, path, body).await;
     (s, v)
 }
@@ -99,9 +106,16 @@ async fn create_user(app: &TestApp, body: Value) -> Value {
 }
 
 fn assert_scim_error(body: &Value, status: &str, scim_type: Option<&str>) {
-    assert_eq!(body["schemas"], json!(["urn:ietf:params:scim:api:messages:2.0:Error"]), "{body}");
+    assert_eq!(
+        body["schemas"],
+        json!(["urn:ietf:params:scim:api:messages:2.0:Error"]),
+        "{body}"
+    );
     assert_eq!(body["status"], status, "{body}");
-    assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()), "{body}");
+    assert!(
+        body["detail"].as_str().is_some_and(|d| !d.is_empty()),
+        "{body}"
+    );
     match scim_type {
         Some(t) => assert_eq!(body["scimType"], t, "{body}"),
         None => assert!(body.get("scimType").is_none(), "{body}"),
@@ -115,7 +129,9 @@ async fn users_are_created_read_replaced_patched_and_deactivated(app: TestApp) {
         Some(TOKEN),
         reqwest::Method::POST,
         "/Users",
-        Some(json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "boss"})),
+        Some(
+            json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "boss"}),
+        ),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{boss}");
@@ -148,16 +164,30 @@ async fn users_are_created_read_replaced_patched_and_deactivated(app: TestApp) {
     assert_eq!(user[ENTERPRISE]["employeeNumber"], "E1001");
     assert_eq!(user[ENTERPRISE]["manager"]["value"], boss_id.as_str());
     assert_eq!(user["active"], true);
-    assert!(user["meta"]["location"].as_str().unwrap().ends_with(&format!("/scim/v2/Users/{id}")));
+    assert!(
+        user["meta"]["location"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/scim/v2/Users/{id}"))
+    );
     assert!(user.get("password").is_none());
 
     // The person is real in Concord: their profile has the attributes, search finds the pinyin.
-    let (_, profile) = app.get(Some(&admin.token), &format!("/api/v1/users/{id}/profile")).await;
+    let (_, profile) = app
+        .get(Some(&admin.token), &format!("/api/v1/users/{id}/profile"))
+        .await;
     assert_eq!(profile["employee_no"], "E1001");
     assert_eq!(profile["time_zone"], "Asia/Shanghai");
     assert_eq!(profile["manager_id"].as_i64().unwrap().to_string(), boss_id);
     let (_, found) = app.get(Some(&admin.token), "/api/v1/users?q=zs").await;
-    assert!(found["users"].as_array().unwrap().iter().any(|u| u["username"] == "zhangsan"), "{found}");
+    assert!(
+        found["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["username"] == "zhangsan"),
+        "{found}"
+    );
 
     let (status, got) = scim(&app, reqwest::Method::GET, &format!("/Users/{id}"), None).await;
     assert_eq!(status, StatusCode::OK);
@@ -168,8 +198,10 @@ async fn users_are_created_read_replaced_patched_and_deactivated(app: TestApp) {
         &app,
         reqwest::Method::PUT,
         &format!("/Users/{id}"),
-        Some(json!({"userName": "ZhangSan", "displayName": "张三丰", "title": "Architect",
-                    "emails": [{"value": "zs@example.com", "primary": true}]})),
+        Some(
+            json!({"userName": "ZhangSan", "displayName": "张三丰", "title": "Architect",
+                    "emails": [{"value": "zs@example.com", "primary": true}]}),
+        ),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{replaced}");
@@ -223,7 +255,9 @@ async fn users_are_created_read_replaced_patched_and_deactivated(app: TestApp) {
     assert_eq!(status, StatusCode::OK, "{patched}");
     assert_eq!(patched["active"], false);
     assert!(patched.get("title").is_none());
-    let (_, profile) = app.get(Some(&admin.token), &format!("/api/v1/users/{id}/profile")).await;
+    let (_, profile) = app
+        .get(Some(&admin.token), &format!("/api/v1/users/{id}/profile"))
+        .await;
     assert_eq!(profile["status"], "deactivated");
 
     // Reactivate, then DELETE deactivates again and keeps the record.
@@ -243,14 +277,29 @@ async fn users_are_created_read_replaced_patched_and_deactivated(app: TestApp) {
     assert_eq!(got["active"], false);
 
     // Every change is in the audit log, without an actor, named for SCIM.
-    let (status, audit) = app.get(Some(&admin.token), "/api/v1/audit?action=scim.&limit=100").await;
+    let (status, audit) = app
+        .get(Some(&admin.token), "/api/v1/audit?action=scim.&limit=100")
+        .await;
     assert_eq!(status, StatusCode::OK, "{audit}");
     let entries = audit.as_array().unwrap();
-    let actions: Vec<&str> = entries.iter().map(|e| e["action"].as_str().unwrap()).collect();
-    assert_eq!(actions.iter().filter(|a| **a == "scim.user.create").count(), 2, "{actions:?}");
-    assert!(actions.iter().filter(|a| **a == "scim.user.update").count() >= 4, "{actions:?}");
+    let actions: Vec<&str> = entries
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions.iter().filter(|a| **a == "scim.user.create").count(),
+        2,
+        "{actions:?}"
+    );
+    assert!(
+        actions.iter().filter(|a| **a == "scim.user.update").count() >= 4,
+        "{actions:?}"
+    );
     assert!(entries.iter().all(|e| e["actor_id"].is_null()));
-    let last_update = entries.iter().find(|e| e["action"] == "scim.user.update").unwrap();
+    let last_update = entries
+        .iter()
+        .find(|e| e["action"] == "scim.user.update")
+        .unwrap();
     assert_eq!(last_update["target"], format!("user:{id}"));
     assert_eq!(last_update["before"]["status"], "active");
     assert_eq!(last_update["after"]["status"], "deactivated");
@@ -258,29 +307,69 @@ async fn users_are_created_read_replaced_patched_and_deactivated(app: TestApp) {
 
 async fn users_filter_by_username_and_external_id_and_page(app: TestApp) {
     for i in 0..5 {
-        create_user(&app, json!({"userName": format!("user{i}"), "externalId": format!("ext-{i}")})).await;
+        create_user(
+            &app,
+            json!({"userName": format!("user{i}"), "externalId": format!("ext-{i}")}),
+        )
+        .await;
     }
-    let (status, list) = scim(&app, reqwest::Method::GET, "/Users?filter=userName%20eq%20%22USER3%22", None).await;
+    let (status, list) = scim(
+        &app,
+        reqwest::Method::GET,
+        "/Users?filter=userName%20eq%20%22USER3%22",
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{list}");
-    assert_eq!(list["schemas"], json!(["urn:ietf:params:scim:api:messages:2.0:ListResponse"]));
+    assert_eq!(
+        list["schemas"],
+        json!(["urn:ietf:params:scim:api:messages:2.0:ListResponse"])
+    );
     assert_eq!(list["totalResults"], 1);
     assert_eq!(list["Resources"][0]["userName"], "user3");
-    let (_, list) = scim(&app, reqwest::Method::GET, "/Users?filter=externalId+eq+%22ext-1%22", None).await;
+    let (_, list) = scim(
+        &app,
+        reqwest::Method::GET,
+        "/Users?filter=externalId+eq+%22ext-1%22",
+        None,
+    )
+    .await;
     assert_eq!(list["totalResults"], 1);
     assert_eq!(list["Resources"][0]["userName"], "user1");
-    let (_, list) = scim(&app, reqwest::Method::GET, "/Users?filter=userName%20eq%20%22nobody%22", None).await;
+    let (_, list) = scim(
+        &app,
+        reqwest::Method::GET,
+        "/Users?filter=userName%20eq%20%22nobody%22",
+        None,
+    )
+    .await;
     assert_eq!(list["totalResults"], 0);
     assert_eq!(list["Resources"], json!([]));
 
     // Pages of two: 5 people in all.
     let mut seen = Vec::new();
     for start in [1, 3, 5] {
-        let (status, page) = scim(&app, reqwest::Method::GET, &format!("/Users?startIndex={start}&count=2"), None).await;
+        let (status, page) = scim(
+            &app,
+            reqwest::Method::GET,
+            &format!("/Users?startIndex={start}&count=2"),
+            None,
+        )
+        .await;
         assert_eq!(status, StatusCode::OK, "{page}");
         assert_eq!(page["totalResults"], 5);
         assert_eq!(page["startIndex"], start);
-        assert_eq!(page["itemsPerPage"], page["Resources"].as_array().unwrap().len());
-        seen.extend(page["Resources"].as_array().unwrap().iter().map(|u| u["userName"].as_str().unwrap().to_string()));
+        assert_eq!(
+            page["itemsPerPage"],
+            page["Resources"].as_array().unwrap().len()
+        );
+        seen.extend(
+            page["Resources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|u| u["userName"].as_str().unwrap().to_string()),
+        );
     }
     assert_eq!(seen, vec!["user0", "user1", "user2", "user3", "user4"]);
     let (_, page) = scim(&app, reqwest::Method::GET, "/Users?count=0", None).await;
@@ -290,35 +379,67 @@ async fn users_filter_by_username_and_external_id_and_page(app: TestApp) {
 
 async fn groups_are_departments_with_members(app: TestApp) {
     let admin = app.admin("root").await;
-    let a = create_user(&app, json!({"userName": "alice"})).await["id"].as_str().unwrap().to_string();
-    let b = create_user(&app, json!({"userName": "bob"})).await["id"].as_str().unwrap().to_string();
-    let c = create_user(&app, json!({"userName": "carol"})).await["id"].as_str().unwrap().to_string();
+    let a = create_user(&app, json!({"userName": "alice"})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let b = create_user(&app, json!({"userName": "bob"})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let c = create_user(&app, json!({"userName": "carol"})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
-    let (status, hq) = scim(&app, reqwest::Method::POST, "/Groups", Some(json!({"displayName": "总部", "externalId": "g-hq"}))).await;
+    let (status, hq) = scim(
+        &app,
+        reqwest::Method::POST,
+        "/Groups",
+        Some(json!({"displayName": "总部", "externalId": "g-hq"})),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED, "{hq}");
     let hq_id = hq["id"].as_str().unwrap().to_string();
     let (status, hr) = scim(
         &app,
         reqwest::Method::POST,
         "/Groups",
-        Some(json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group", DEPARTMENT],
+        Some(
+            json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group", DEPARTMENT],
                     "displayName": "人力资源", "members": [{"value": a}, {"value": b}],
-                    DEPARTMENT: {"parentId": hq_id}})),
+                    DEPARTMENT: {"parentId": hq_id}}),
+        ),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{hr}");
     let hr_id = hr["id"].as_str().unwrap().to_string();
     assert_eq!(hr[DEPARTMENT]["parentId"], hq_id.as_str());
-    let members: Vec<&str> = hr["members"].as_array().unwrap().iter().map(|m| m["value"].as_str().unwrap()).collect();
+    let members: Vec<&str> = hr["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["value"].as_str().unwrap())
+        .collect();
     assert_eq!(members, vec![a.as_str(), b.as_str()]);
 
     // In Concord: a department under 总部 whose people have it as their primary department.
-    let (_, dept) = app.get(Some(&admin.token), &format!("/api/v1/departments/{hr_id}")).await;
+    let (_, dept) = app
+        .get(Some(&admin.token), &format!("/api/v1/departments/{hr_id}"))
+        .await;
     assert_eq!(dept["name"], "人力资源");
     assert_eq!(dept["parent_id"].as_i64().unwrap().to_string(), hq_id);
     assert_eq!(dept["member_count"], 2);
-    let (_, profile) = app.get(Some(&admin.token), &format!("/api/v1/users/{a}/profile")).await;
-    assert_eq!(profile["primary_department_id"].as_i64().unwrap().to_string(), hr_id);
+    let (_, profile) = app
+        .get(Some(&admin.token), &format!("/api/v1/users/{a}/profile"))
+        .await;
+    assert_eq!(
+        profile["primary_department_id"]
+            .as_i64()
+            .unwrap()
+            .to_string(),
+        hr_id
+    );
     let (_, user) = scim(&app, reqwest::Method::GET, &format!("/Users/{a}"), None).await;
     assert_eq!(user["groups"][0]["value"], hr_id.as_str());
     assert_eq!(user[ENTERPRISE]["department"], "人力资源");
@@ -338,15 +459,32 @@ async fn groups_are_departments_with_members(app: TestApp) {
     .await;
     assert_eq!(status, StatusCode::OK, "{g}");
     assert_eq!(g["displayName"], "HR");
-    assert_eq!(g["members"], json!([{"value": c, "type": "User", "$ref": g["members"][0]["$ref"]}]));
-    let (_, profile) = app.get(Some(&admin.token), &format!("/api/v1/users/{a}/profile")).await;
+    assert_eq!(
+        g["members"],
+        json!([{"value": c, "type": "User", "$ref": g["members"][0]["$ref"]}])
+    );
+    let (_, profile) = app
+        .get(Some(&admin.token), &format!("/api/v1/users/{a}/profile"))
+        .await;
     assert!(profile["primary_department_id"].is_null(), "{profile}");
 
     // Filters and excludedAttributes.
-    let (_, list) = scim(&app, reqwest::Method::GET, "/Groups?filter=displayName%20eq%20%22hr%22&excludedAttributes=members", None).await;
+    let (_, list) = scim(
+        &app,
+        reqwest::Method::GET,
+        "/Groups?filter=displayName%20eq%20%22hr%22&excludedAttributes=members",
+        None,
+    )
+    .await;
     assert_eq!(list["totalResults"], 1, "{list}");
     assert!(list["Resources"][0].get("members").is_none());
-    let (_, list) = scim(&app, reqwest::Method::GET, "/Groups?filter=externalId%20eq%20%22g-hq%22", None).await;
+    let (_, list) = scim(
+        &app,
+        reqwest::Method::GET,
+        "/Groups?filter=externalId%20eq%20%22g-hq%22",
+        None,
+    )
+    .await;
     assert_eq!(list["Resources"][0]["id"], hq_id.as_str());
 
     // PUT replaces members and moves the department to the top level.
@@ -362,7 +500,13 @@ async fn groups_are_departments_with_members(app: TestApp) {
     assert!(g[DEPARTMENT]["parentId"].is_null());
 
     // A department with people cannot go; empty, it can.
-    let (status, body) = scim(&app, reqwest::Method::DELETE, &format!("/Groups/{hr_id}"), None).await;
+    let (status, body) = scim(
+        &app,
+        reqwest::Method::DELETE,
+        &format!("/Groups/{hr_id}"),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_scim_error(&body, "409", None);
     let (status, _) = scim(
@@ -373,20 +517,49 @@ async fn groups_are_departments_with_members(app: TestApp) {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    let (status, _) = scim(&app, reqwest::Method::DELETE, &format!("/Groups/{hr_id}"), None).await;
+    let (status, _) = scim(
+        &app,
+        reqwest::Method::DELETE,
+        &format!("/Groups/{hr_id}"),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, body) = scim(&app, reqwest::Method::GET, &format!("/Groups/{hr_id}"), None).await;
+    let (status, body) = scim(
+        &app,
+        reqwest::Method::GET,
+        &format!("/Groups/{hr_id}"),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_scim_error(&body, "404", None);
 
     // Bad group input.
-    let (status, body) = scim(&app, reqwest::Method::POST, "/Groups", Some(json!({"displayName": "X", "members": [{"value": "999999"}]}))).await;
+    let (status, body) = scim(
+        &app,
+        reqwest::Method::POST,
+        "/Groups",
+        Some(json!({"displayName": "X", "members": [{"value": "999999"}]})),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_scim_error(&body, "400", Some("invalidValue"));
-    let (status, body) = scim(&app, reqwest::Method::POST, "/Groups", Some(json!({"displayName": "总部"}))).await;
+    let (status, body) = scim(
+        &app,
+        reqwest::Method::POST,
+        "/Groups",
+        Some(json!({"displayName": "总部"})),
+    )
+    .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_scim_error(&body, "409", Some("uniqueness"));
-    let (_, audit) = app.get(Some(&admin.token), "/api/v1/audit?action=scim.department.&limit=100").await;
+    let (_, audit) = app
+        .get(
+            Some(&admin.token),
+            "/api/v1/audit?action=scim.department.&limit=100",
+        )
+        .await;
     assert!(audit.as_array().unwrap().len() >= 5, "{audit}");
 }
 
@@ -395,33 +568,82 @@ async fn errors_come_in_scim_format(app: TestApp) {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(ctype.starts_with("application/scim+json"));
     assert_scim_error(&body, "401", None);
-    let (status, body, _) = scim_as(&app, Some("wrong-token"), reqwest::Method::GET, "/ServiceProviderConfig", None).await;
+    let (status, body, _) = scim_as(
+        &app,
+        Some("wrong-token"),
+        reqwest::Method::GET,
+        "/ServiceProviderConfig",
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_scim_error(&body, "401", None);
     // A Concord session token is not a SCIM token.
     let user = app.user("mallory").await;
-    let (status, _, _) = scim_as(&app, Some(&user.token), reqwest::Method::GET, "/Users", None).await;
+    let (status, _, _) = scim_as(
+        &app,
+        Some(&user.token),
+        reqwest::Method::GET,
+        "/Users",
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
-    for path in ["/Users/999999", "/Users/not-a-number", "/Groups/999999", "/Nothing"] {
+    for path in [
+        "/Users/999999",
+        "/Users/not-a-number",
+        "/Groups/999999",
+        "/Nothing",
+    ] {
         let (status, body) = scim(&app, reqwest::Method::GET, path, None).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
         assert_scim_error(&body, "404", None);
     }
-    let (status, body) = scim(&app, reqwest::Method::PUT, "/Users/999999", Some(json!({"userName": "x1"}))).await;
+    let (status, body) = scim(
+        &app,
+        reqwest::Method::PUT,
+        "/Users/999999",
+        Some(json!({"userName": "x1"})),
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
 
-    for filter in ["userName%20co%20%22a%22", "title%20eq%20%22x%22", "userName%20eq%20%22a%22%20or%20userName%20eq%20%22b%22", "garbage"] {
-        let (status, body) = scim(&app, reqwest::Method::GET, &format!("/Users?filter={filter}"), None).await;
+    for filter in [
+        "userName%20co%20%22a%22",
+        "title%20eq%20%22x%22",
+        "userName%20eq%20%22a%22%20or%20userName%20eq%20%22b%22",
+        "garbage",
+    ] {
+        let (status, body) = scim(
+            &app,
+            reqwest::Method::GET,
+            &format!("/Users?filter={filter}"),
+            None,
+        )
+        .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{filter}");
         assert_scim_error(&body, "400", Some("invalidFilter"));
     }
-    let (status, body) = scim(&app, reqwest::Method::GET, "/Groups?filter=members%20eq%20%221%22", None).await;
+    let (status, body) = scim(
+        &app,
+        reqwest::Method::GET,
+        "/Groups?filter=members%20eq%20%221%22",
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_scim_error(&body, "400", Some("invalidFilter"));
 
-    create_user(&app, json!({"userName": "dup", "emails": [{"value": "dup@example.com"}]})).await;
-    for body in [json!({"userName": "DUP"}), json!({"userName": "other", "emails": [{"value": "dup@example.com"}]})] {
+    create_user(
+        &app,
+        json!({"userName": "dup", "emails": [{"value": "dup@example.com"}]}),
+    )
+    .await;
+    for body in [
+        json!({"userName": "DUP"}),
+        json!({"userName": "other", "emails": [{"value": "dup@example.com"}]}),
+    ] {
         let (status, err) = scim(&app, reqwest::Method::POST, "/Users", Some(body)).await;
         assert_eq!(status, StatusCode::CONFLICT, "{err}");
         assert_scim_error(&err, "409", Some("uniqueness"));
@@ -431,10 +653,22 @@ async fn errors_come_in_scim_format(app: TestApp) {
         (json!({"displayName": "no user name"}), "invalidValue"),
         (json!({"userName": "has space"}), "invalidValue"),
         (json!({"userName": 12}), "invalidValue"),
-        (json!({"userName": "okname", "active": "perhaps"}), "invalidValue"),
-        (json!({"userName": "okname", "timezone": "Mars/Base"}), "invalidValue"),
-        (json!({"userName": "okname", "password": "short"}), "invalidValue"),
-        (json!({"userName": "okname", ENTERPRISE: {"manager": {"value": "999999"}}}), "invalidValue"),
+        (
+            json!({"userName": "okname", "active": "perhaps"}),
+            "invalidValue",
+        ),
+        (
+            json!({"userName": "okname", "timezone": "Mars/Base"}),
+            "invalidValue",
+        ),
+        (
+            json!({"userName": "okname", "password": "short"}),
+            "invalidValue",
+        ),
+        (
+            json!({"userName": "okname", ENTERPRISE: {"manager": {"value": "999999"}}}),
+            "invalidValue",
+        ),
         (json!(["not", "an", "object"]), "invalidSyntax"),
     ];
     for (body, scim_type) in bad_bodies {
@@ -455,7 +689,10 @@ async fn errors_come_in_scim_format(app: TestApp) {
     let err: Value = resp.json().await.unwrap();
     assert_scim_error(&err, "400", Some("invalidSyntax"));
 
-    let id = create_user(&app, json!({"userName": "patchme"})).await["id"].as_str().unwrap().to_string();
+    let id = create_user(&app, json!({"userName": "patchme"})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let bad_patches = [
         json!({"Operations": [{"op": "explode", "path": "title"}]}),
         json!({"Operations": [{"op": "remove"}]}),
@@ -464,7 +701,13 @@ async fn errors_come_in_scim_format(app: TestApp) {
         json!({"schemas": ["urn:wrong"], "Operations": []}),
     ];
     for body in bad_patches {
-        let (status, err) = scim(&app, reqwest::Method::PATCH, &format!("/Users/{id}"), Some(body.clone())).await;
+        let (status, err) = scim(
+            &app,
+            reqwest::Method::PATCH,
+            &format!("/Users/{id}"),
+            Some(body.clone()),
+        )
+        .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body} -> {err}");
         assert_eq!(err["status"], "400");
     }
@@ -475,12 +718,20 @@ async fn errors_come_in_scim_format(app: TestApp) {
 
 async fn deactivating_ends_sessions_and_keeps_messages(app: TestApp) {
     let admin = app.admin("root").await;
-    let user = create_user(&app, json!({"userName": "leaver", "password": "a long enough password"})).await;
+    let user = create_user(
+        &app,
+        json!({"userName": "leaver", "password": "a long enough password"}),
+    )
+    .await;
     let id = user["id"].as_str().unwrap().to_string();
     let token = app.login("leaver", "a long enough password").await;
     let (status, _) = app.get(Some(&token), "/api/v1/users/me").await;
     assert_eq!(status, StatusCode::OK);
-    let leaver = TestUser { id: id.parse().unwrap(), username: "leaver".into(), token: token.clone() };
+    let leaver = TestUser {
+        id: id.parse().unwrap(),
+        username: "leaver".into(),
+        token: token.clone(),
+    };
     let channel = app.channel(&admin, "general", "public", &[&leaver]).await;
     let sent = app.send(&leaver, channel, "handing over").await;
 
@@ -495,17 +746,32 @@ async fn deactivating_ends_sessions_and_keeps_messages(app: TestApp) {
     let (status, _) = app.get(Some(&token), "/api/v1/users/me").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let (status, _) = app
-        .post(None, "/api/v1/auth/login", json!({"login": "leaver", "password": "a long enough password"}))
+        .post(
+            None,
+            "/api/v1/auth/login",
+            json!({"login": "leaver", "password": "a long enough password"}),
+        )
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let (status, msg) = app.get(Some(&admin.token), &format!("/api/v1/messages/{}", sent["id"])).await;
+    let (status, msg) = app
+        .get(
+            Some(&admin.token),
+            &format!("/api/v1/messages/{}", sent["id"]),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{msg}");
     assert_eq!(msg["text"], "handing over");
 
     // People created without a password cannot log in with any password.
     create_user(&app, json!({"userName": "ssoonly"})).await;
     for guess in ["", "!directory:", "password123"] {
-        let (status, _) = app.post(None, "/api/v1/auth/login", json!({"login": "ssoonly", "password": guess})).await;
+        let (status, _) = app
+            .post(
+                None,
+                "/api/v1/auth/login",
+                json!({"login": "ssoonly", "password": guess}),
+            )
+            .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
     }
 }
@@ -518,21 +784,43 @@ async fn discovery_endpoints_describe_the_service(app: TestApp) {
     assert_eq!(spc["bulk"]["supported"], false);
     assert_eq!(spc["authenticationSchemes"][0]["type"], "oauthbearertoken");
     let (_, types) = scim(&app, reqwest::Method::GET, "/ResourceTypes", None).await;
-    let names: Vec<&str> = types["Resources"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = types["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, vec!["User", "Group"]);
     let (status, user_type) = scim(&app, reqwest::Method::GET, "/ResourceTypes/User", None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(user_type["schemaExtensions"][0]["schema"], ENTERPRISE);
     let (_, schemas) = scim(&app, reqwest::Method::GET, "/Schemas", None).await;
-    let ids: Vec<&str> = schemas["Resources"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = schemas["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
     assert!(ids.contains(&"urn:ietf:params:scim:schemas:core:2.0:User"));
     assert!(ids.contains(&ENTERPRISE));
     assert!(ids.contains(&"urn:ietf:params:scim:schemas:core:2.0:Group"));
-    let (status, _) = scim(&app, reqwest::Method::GET, "/Schemas/urn:ietf:params:scim:schemas:core:2.0:Group", None).await;
+    let (status, _) = scim(
+        &app,
+        reqwest::Method::GET,
+        "/Schemas/urn:ietf:params:scim:schemas:core:2.0:Group",
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     // SCIM lives outside the REST API and its OpenAPI document.
     let (_, doc) = app.get(None, "/api/v1/openapi.json").await;
-    assert!(!doc["paths"].as_object().unwrap().keys().any(|p| p.contains("scim")));
+    assert!(
+        !doc["paths"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .any(|p| p.contains("scim"))
+    );
 }
 
 #[tokio::test]

@@ -60,7 +60,7 @@ async fn serves_the_app_with_security_headers_and_spa_fallback() {
     }
     assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"));
     assert_eq!(h["x-content-type-options"], "nosniff");
-    assert_eq!(h["referrer-policy"], "same-origin");
+    assert_eq!(h["referrer-policy"], "no-referrer");
     let html = index.text().await.unwrap();
     assert!(html.contains("<div id=\"app\"></div>"));
     assert!(

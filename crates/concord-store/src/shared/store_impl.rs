@@ -3,6 +3,19 @@
 
 #[async_trait]
 impl Store for SqlStore {
+    async fn share_a_channel(&self, a: UserId, b: UserId) -> Result<bool, StoreError> {
+        let shared: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM channel_members x JOIN channel_members y ON y.channel_id = x.channel_id \
+             WHERE x.user_id = $1 AND y.user_id = $2 LIMIT 1",
+        )
+        .bind(a.0)
+        .bind(b.0)
+        .fetch_optional(&self.read)
+        .await
+        .map_err(map_err)?;
+        Ok(shared.is_some())
+    }
+
     async fn channel_policies(&self) -> Result<Vec<ChannelPolicyRecord>, StoreError> {
         self.load_policies().await.map_err(map_err)
     }
