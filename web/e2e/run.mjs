@@ -404,6 +404,151 @@ test("phone width (360x740): the sidebar is a drawer", async () => {
   await P.context.close();
 });
 
+// ------------------------------------------------------------------ organisation
+
+const zhangsan = await alice.call("POST", "/users", {
+  username: "zhangsan",
+  password: opts.password,
+  display_name: "张三",
+  email: "zhangsan@example.com",
+});
+const departmentId = async (name) => (await alice.call("GET", "/departments")).find((d) => d.name === name)?.id;
+
+test("admin console: create departments HQ > 人力资源部", async () => {
+  await A.page.goto(`${opts.base}/admin/departments`);
+  const form = A.page.locator("form", { has: A.page.getByRole("button", { name: "Create department" }) });
+  await form.getByLabel("Department name").fill("HQ");
+  await form.getByRole("button", { name: "Create department" }).click();
+  await A.page.locator(".dept-row .dept-name", { hasText: "HQ" }).waitFor();
+  await form.getByLabel("Department name").fill("人力资源部");
+  await form.getByLabel("Parent department").selectOption({ label: "HQ" });
+  await form.getByRole("button", { name: "Create department" }).click();
+  await A.page.locator(".dept-row .dept-name", { hasText: "人力资源部" }).waitFor();
+  const hr = await departmentId("人力资源部");
+  const hq = await departmentId("HQ");
+  assert(hr && hq, "both departments exist");
+  const all = await alice.call("GET", "/departments");
+  assertEqual(all.find((d) => d.id === hr).parent_id, hq, "人力资源部 is under HQ");
+  // 张三 joins HR (seeded over REST, as a directory sync would).
+  await alice.call("PATCH", `/users/${zhangsan.id}`, {
+    primary_department_id: hr,
+    title: "招聘专员",
+    employee_no: "E1001",
+    time_zone: "Asia/Shanghai",
+    phone: "+86 21 5555 0100",
+    manager_id: ids.alice,
+    project_tags: ["hiring"],
+  });
+});
+
+test("directory: the tree, a pinyin search and a profile with the path and local time", async () => {
+  await A.page.locator("nav.sidebar").getByRole("link", { name: "Directory" }).click();
+  await A.page.waitForURL("**/directory");
+  const hrRow = A.page.locator(".dir-tree .tree-row", { hasText: "人力资源部" });
+  await hrRow.waitFor();
+  assertEqual((await hrRow.locator(".tree-count").innerText()).trim(), "1", "HR counts its member");
+  await A.page.getByPlaceholder("Search people by name, employee number or pinyin").fill("zs");
+  const hit = A.page.locator(".person-list .person-row", { hasText: "张三" });
+  await hit.waitFor();
+  await hit.click();
+  await A.page.waitForURL(`**/directory/people/${zhangsan.id}`);
+  const profile = A.page.locator(".dir-profile .profile");
+  await profile.getByRole("heading", { name: "张三" }).waitFor();
+  await eventually(async () => (await profile.locator(".crumbs").innerText()).replace(/\s+/g, " ").includes("HQ › 人力资源部"), "department path");
+  const local = await profile.locator(".profile-local-time").innerText();
+  assert(/\d{1,2}:\d{2}/.test(local) && local.includes("Asia/Shanghai"), `local time shown (${local})`);
+  await profile.getByText("招聘专员").waitFor();
+  await profile.getByRole("button", { name: "Alice Chen" }).waitFor();
+  await screenshot(A.page, shots, "directory.png");
+  // A sender's name in a channel opens their profile beside it.
+  await openChannel(A.page, general.id);
+  await A.page.locator("article.msg .msg-author", { hasText: "Bob Wang" }).first().click();
+  await A.page.locator(".profile-panel .profile").getByRole("heading", { name: "Bob Wang" }).waitFor();
+  await A.page.keyboard.press("Escape");
+  await A.page.locator(".profile-panel").waitFor({ state: "detached" });
+});
+
+test("admin console: a custom permission, a role, and assigning it", async () => {
+  const hr = await departmentId("人力资源部");
+  await A.page.goto(`${opts.base}/admin/roles`);
+  const register = A.page.locator("form", { has: A.page.getByRole("heading", { name: "Register a permission" }) });
+  await register.getByLabel("Permission name").fill("resume_library.read");
+  await register.getByLabel("Description").fill("Read the résumé library");
+  await register.getByRole("button", { name: "Register" }).click();
+  await A.page.locator(".toast", { hasText: "resume_library.read" }).waitFor();
+  await A.page.getByRole("button", { name: "New role" }).click();
+  const editor = A.page.locator("form", { has: A.page.getByRole("heading", { name: "Create a role" }) });
+  await editor.getByLabel("Role name").fill("招聘组");
+  await editor.getByLabel("Description").fill("Recruiters");
+  await editor.locator('input[type="checkbox"][value="resume_library.read"]').check();
+  await editor.locator('input[type="checkbox"][value="directory.read"]').check();
+  await editor.getByRole("button", { name: "Create role" }).click();
+  const role = A.page.locator(".role-item", { hasText: "招聘组" });
+  await role.locator(".perm-tag", { hasText: "resume_library.read" }).waitFor();
+  const assign = A.page.locator("form", { has: A.page.getByRole("heading", { name: "Assign a role" }) });
+  await assign.locator('select[name="assign-role"]').selectOption({ label: "招聘组" });
+  await assign.getByLabel("Person", { exact: true }).fill("zs");
+  await assign.getByRole("button", { name: /张三/ }).click();
+  await assign.locator('select[name="scope"]').selectOption(String(hr));
+  await assign.getByRole("button", { name: "Assign", exact: true }).click();
+  const row = A.page.locator("table tr", { hasText: "招聘组" });
+  await row.filter({ hasText: "张三" }).filter({ hasText: "人力资源部" }).waitFor();
+  const grants = await alice.call("GET", `/role-assignments?user_id=${zhangsan.id}`);
+  assert(grants.some((g) => g.scope_department_id === hr), "the server has the scoped assignment");
+  await A.page.evaluate(() => window.scrollTo(0, 0));
+  await screenshot(A.page, shots, "admin-roles.png");
+});
+
+test("channel settings: preview a membership rule", async () => {
+  const hr = await departmentId("人力资源部");
+  await openChannel(A.page, design.id);
+  await A.page.getByRole("button", { name: "Channel settings" }).click();
+  const dialog = A.page.getByRole("dialog", { name: "Settings for #design" });
+  const rule = dialog.locator('textarea[name="membership-rule"]');
+  await eventually(async () => await rule.isEnabled(), "rule loaded");
+  await rule.fill("{not json");
+  await dialog.getByRole("button", { name: "Preview" }).click();
+  await dialog.locator(".form-error", { hasText: "Not valid JSON" }).waitFor();
+  await rule.fill(JSON.stringify({ department: hr }));
+  await dialog.getByRole("button", { name: "Preview" }).click();
+  await dialog.locator(".preview-group.join", { hasText: "张三" }).waitFor();
+  await A.page.keyboard.press("Escape");
+  await dialog.waitFor({ state: "detached" });
+});
+
+test("audit log viewer: newest first, filtered by action", async () => {
+  await A.page.goto(`${opts.base}/admin/audit`);
+  const table = A.page.locator("table.audit-table");
+  await table.locator(".audit-action", { hasText: "role.assign" }).first().waitFor();
+  const actions = await table.locator(".audit-action").allInnerTexts();
+  for (const a of ["role.assign", "role.create", "department.create", "user.update"]) {
+    assert(actions.includes(a), `the log has ${a} (${actions.join(", ")})`);
+  }
+  assert(actions.indexOf("role.assign") < actions.indexOf("role.create"), "newest first");
+  const ids = await table.locator("tbody tr").evaluateAll((rows) => rows.map((r) => Number(r.dataset.auditId)));
+  assertEqual(ids, [...ids].sort((a, b) => b - a), "ids descend");
+  await table.locator("tr", { hasText: "department.create" }).first().locator(".diff ins").first().waitFor();
+  await screenshot(A.page, shots, "audit.png");
+  await A.page.getByLabel("Action", { exact: true }).fill("role");
+  await A.page.getByRole("button", { name: "Apply filters" }).click();
+  await eventually(async () => {
+    const shown = await table.locator(".audit-action").allInnerTexts();
+    return shown.length > 0 && shown.every((a) => a.startsWith("role."));
+  }, "only role.* entries");
+});
+
+test("a guest sees no directory", async () => {
+  await alice.call("POST", "/users", { username: "visitor", password: opts.password, display_name: "Visiting Vendor", guest: true });
+  const G = await newPage(browser, "guest");
+  await signIn(G.page, opts.base, "visitor", opts.password);
+  await G.page.getByRole("heading", { name: "Channels" }).waitFor();
+  await sleep(500);
+  assertEqual(await G.page.locator("nav.sidebar").getByRole("link", { name: "Directory" }).count(), 0, "no Directory link");
+  await G.page.goto(`${opts.base}/directory`);
+  await G.page.getByText("The directory is for members of the organisation").waitFor();
+  await G.context.close();
+});
+
 test("no console errors, page errors or dialogs", async () => {
   assertEqual(problems, [], "problems seen in the browsers");
 });

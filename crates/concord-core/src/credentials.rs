@@ -1,10 +1,13 @@
-//! Passwords (Argon2id) and session tokens (random, stored only as a SHA-256 hash).
+//! Passwords (Argon2id), session tokens (random, stored only as a SHA-256 hash) and the TOTP
+//! second factor ([`totp`]).
 
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+
+pub mod totp;
 
 /// Hash a password with Argon2id and a random salt. CPU-heavy: call from a blocking thread.
 pub fn hash_password(password: &str) -> Result<String, String> {

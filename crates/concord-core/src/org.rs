@@ -31,6 +31,7 @@ pub mod perm {
     pub const APP_INSTALL: &str = "app.install";
     pub const WEBHOOK_MANAGE: &str = "webhook.manage";
     pub const PERMISSION_CHECK: &str = "permission.check";
+    pub const SECURITY_MANAGE: &str = "security.manage";
 }
 
 /// The built-in permission catalogue: name and what it allows.
@@ -77,6 +78,10 @@ pub const BUILTIN_PERMISSIONS: &[(&str, &str)] = &[
         perm::PERMISSION_CHECK,
         "Ask whether another person holds a permission",
     ),
+    (
+        perm::SECURITY_MANAGE,
+        "Security policy: end anyone's sessions, oversee sign-in security",
+    ),
 ];
 
 pub fn is_builtin_permission(name: &str) -> bool {
@@ -89,6 +94,14 @@ pub mod builtin_role {
     pub const DEPARTMENT_ADMIN: &str = "department_admin";
     pub const MEMBER: &str = "member";
     pub const GUEST: &str = "guest";
+    /// Separation of duties (MLPS "三员"): the system administrator runs the organisation —
+    /// people, departments, channels, retention, apps — but cannot read the audit log or
+    /// change roles, so cannot grant itself either.
+    pub const SYSTEM_ADMIN: &str = "system_admin";
+    /// The security administrator: roles, permissions and assignments, security policy.
+    pub const SECURITY_ADMIN: &str = "security_admin";
+    /// The audit administrator: reads and exports the audit log, and nothing else.
+    pub const AUDIT_ADMIN: &str = "audit_admin";
 }
 
 /// The built-in roles as first created: key, display name, description, permissions.
@@ -118,6 +131,35 @@ pub fn builtin_roles() -> Vec<(&'static str, &'static str, &'static str, Vec<&'s
             "Guest",
             "Sees only the channels it is invited to",
             vec![],
+        ),
+        (
+            builtin_role::SYSTEM_ADMIN,
+            "System administrator",
+            "People, departments, channels, retention, apps and webhooks; not the audit log, not roles",
+            vec![
+                ORG_MANAGE,
+                USER_MANAGE,
+                CHANNEL_CREATE,
+                CHANNEL_BROWSE,
+                CHANNEL_MANAGE_ANY,
+                DIRECTORY_READ,
+                DM_OPEN,
+                RETENTION_MANAGE,
+                APP_INSTALL,
+                WEBHOOK_MANAGE,
+            ],
+        ),
+        (
+            builtin_role::SECURITY_ADMIN,
+            "Security administrator",
+            "Roles, permissions and their assignments, and security policy; not people or the audit log",
+            vec![ROLE_MANAGE, SECURITY_MANAGE, PERMISSION_CHECK, DIRECTORY_READ],
+        ),
+        (
+            builtin_role::AUDIT_ADMIN,
+            "Audit administrator",
+            "Reads and exports the audit log; changes nothing",
+            vec![AUDIT_READ],
         ),
     ]
 }

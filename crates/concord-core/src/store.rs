@@ -6,6 +6,12 @@
 //! never see a change without its event or an event without its change.
 
 pub use crate::org::{DepartmentNode, OrgData, UserPlacement};
+pub use accounts::{
+    LoginFailures, MfaChallenge, MfaChange, MfaRecord, SESSION_ID_LEN, SessionDetail,
+    SessionMeta, SessionSelector,
+};
+
+mod accounts;
 use async_trait::async_trait;
 use concord_proto::{
     AssignmentId, AuditEntry, Channel, ChannelId, ChannelKind, DepartmentId, Member, MemberRole,
@@ -567,6 +573,65 @@ pub trait Store: Send + Sync + 'static {
     async fn department_external_refs(&self) -> Result<Vec<(DepartmentId, ExternalRef)>, StoreError>;
     /// Everyone (any status) placed in department `id`, by id, and whether it is their primary.
     async fn department_people(&self, id: DepartmentId) -> Result<Vec<(UserId, bool)>, StoreError>;
+
+    // Search.
+    /// Every event after `after`, ascending, at most `limit`, whoever may see it: for followers
+    /// of the whole log (the search indexer).
+    async fn events_after(&self, after: Position, limit: i64) -> Result<Vec<StoredEvent>, StoreError>;
+    /// The newest position of the log (its pruned-through mark when the log is empty).
+    async fn log_head(&self) -> Result<Position, StoreError>;
+    /// Messages with `id > after`, ascending by id, at most `limit`, tombstones included,
+    /// without reactions: for rebuilding the search index.
+    async fn messages_after(&self, after: MessageId, limit: i64) -> Result<Vec<Message>, StoreError>;
+    /// For each of `ids` that exists: the users it mentions by name and whether it mentions
+    /// the whole channel (`@channel`).
+    async fn message_mentions(
+        &self,
+        ids: &[MessageId],
+    ) -> Result<Vec<(MessageId, Vec<UserId>, bool)>, StoreError>;
+
+    // Accounts security.
+    /// Opens a session with its details and audit entry in one transaction; also deletes the
+    /// second-factor challenge `challenge` (a token hash) it answers, if any.
+    async fn open_session(
+        &self,
+        session: NewSession,
+        meta: SessionMeta,
+        challenge: Option<String>,
+        audit: NewAudit,
+    ) -> Result<(), StoreError>;
+    /// The user's sessions, newest first (expired ones included until they are next used).
+    async fn user_sessions(&self, user: UserId) -> Result<Vec<SessionDetail>, StoreError>;
+    /// Ends the selected sessions of `user` with the audit entry; returns how many ended.
+    async fn end_sessions(
+        &self,
+        user: UserId,
+        which: SessionSelector,
+        audit: NewAudit,
+    ) -> Result<u64, StoreError>;
+    async fn mfa(&self, user: UserId) -> Result<Option<MfaRecord>, StoreError>;
+    /// Applies `change` with its audit entry in one transaction.
+    async fn change_mfa(&self, user: UserId, change: MfaChange, audit: NewAudit) -> Result<(), StoreError>;
+    /// Records that a code for `step` was used; false if that step (or a later one) already
+    /// was, so a code cannot be replayed.
+    async fn use_mfa_step(&self, user: UserId, step: i64) -> Result<bool, StoreError>;
+    /// Marks an unused recovery code used; false if there is no such unused code.
+    async fn use_recovery_code(&self, user: UserId, code_hash: String, at: Timestamp) -> Result<bool, StoreError>;
+    async fn recovery_codes_left(&self, user: UserId) -> Result<i64, StoreError>;
+    async fn login_failures(&self, user: UserId) -> Result<LoginFailures, StoreError>;
+    /// Counts one more failed login, locking the account until `lock_until` when the count
+    /// reaches `max` (0: never); returns the new state.
+    async fn record_login_failure(
+        &self,
+        user: UserId,
+        max: u32,
+        lock_until: Timestamp,
+    ) -> Result<LoginFailures, StoreError>;
+    async fn clear_login_failures(&self, user: UserId) -> Result<(), StoreError>;
+    /// Stores a challenge (and forgets expired ones).
+    async fn create_mfa_challenge(&self, challenge: MfaChallenge, now: Timestamp) -> Result<(), StoreError>;
+    async fn mfa_challenge(&self, token_hash: &str) -> Result<Option<MfaChallenge>, StoreError>;
+    async fn delete_mfa_challenge(&self, token_hash: &str) -> Result<(), StoreError>;
 }
 
 // Directory sync (SCIM, LDAP).
@@ -598,6 +663,8 @@ pub struct DirectoryUserState {
 
 /// A change made by directory sync, applied through [`Store::apply_org_change`] with its
 /// audit entry. Returns the id of what it created (else 0).
+// One exists per provisioning request or synced entry, so its size costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum DirectoryChange {
     /// Creates the person and sets everything in `state` at once.

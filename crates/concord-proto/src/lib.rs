@@ -12,6 +12,7 @@ pub mod model;
 pub mod org;
 pub mod requests;
 pub mod rules;
+pub mod search;
 pub mod ws;
 
 pub use error::{ErrorBody, ErrorDetail};
@@ -22,4 +23,7 @@ pub use model::*;
 pub use org::*;
 pub use requests::*;
 pub use rules::MembershipRule;
+pub use search::{
+    ImportProblem, ImportSummary, SearchHit, SearchPage, SearchQuery, SearchSort, SnippetPart,
+};
 pub use ws::{ClientFrame, ServerFrame};

@@ -32,6 +32,8 @@ pub enum StartupError {
     Keys(String),
     #[error("{0}")]
     Tls(String),
+    #[error("search: {0}")]
+    Search(String),
 }
 
 pub struct App {
@@ -104,8 +106,12 @@ impl App {
             .init_org()
             .await
             .map_err(|e| StartupError::Org(e.to_string()))?;
+        let search = crate::search::Search::start(&config, store.clone())
+            .await
+            .map_err(StartupError::Search)?;
         let (shutdown, shutdown_rx) = watch::channel(false);
         let state = AppState {
+            search,
             services,
             hub,
             limiters: Arc::new(Limiters::new(&config.rate_limits)),
@@ -174,6 +180,7 @@ impl App {
             tracing::warn!("some WebSocket connections did not close within 10 s");
         }
         maintenance.abort();
+        state.search.shutdown().await;
         store.close().await;
         tracing::info!("stopped");
         served.map_err(StartupError::Serve)

@@ -7,7 +7,9 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+mod search;
 mod security;
+pub use search::SearchConfig;
 pub use security::{SecurityConfig, TlsConfig};
 
 #[derive(Clone, Deserialize, Serialize)]
@@ -32,6 +34,7 @@ pub struct Config {
     pub dlp: DlpConfig,
     pub tls: TlsConfig,
     pub security: SecurityConfig,
+    pub search: SearchConfig,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -307,6 +310,7 @@ impl Default for Config {
             dlp: DlpConfig::default(),
             tls: TlsConfig::default(),
             security: SecurityConfig::default(),
+            search: SearchConfig::default(),
         }
     }
 }
@@ -390,6 +394,7 @@ impl fmt::Debug for Config {
             .field("dlp", &self.dlp)
             .field("tls", &self.tls)
             .field("security", &self.security)
+            .field("search", &self.search)
             .finish()
     }
 }
@@ -571,6 +576,7 @@ impl Config {
         self.ldap.validate()?;
         self.tls.validate()?;
         self.security.validate()?;
+        self.search.validate()?;
         concord_core::dlp::DlpScanner::new(&self.dlp.custom_patterns)
             .map_err(|e| e.to_string())?;
         Ok(())

@@ -53,6 +53,12 @@ impl From<DomainError> for ApiError {
         let (status, code) = match &e {
             DomainError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             DomainError::BadCredentials => (StatusCode::UNAUTHORIZED, "bad_credentials"),
+            DomainError::AccountLocked { retry_after_secs } => {
+                let mut e = Self::new(StatusCode::LOCKED, "account_locked", message);
+                e.retry_after = Some(Duration::from_secs((*retry_after_secs).max(1)));
+                return e;
+            }
+            DomainError::MfaEnrolmentRequired => (StatusCode::FORBIDDEN, "mfa_enrolment_required"),
             DomainError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             DomainError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             DomainError::MissingPermission(_) => (StatusCode::FORBIDDEN, "forbidden"),
@@ -120,6 +126,10 @@ pub enum ApiErrors {
     /// detectors that fired (`cn_resident_id`, `email`, ...) and nothing was stored.
     #[response(status = 422)]
     UnprocessableEntity(ErrorBody),
+    /// Too many failed logins: the account is locked for a cool-down (`account_locked`); see
+    /// the `Retry-After` header.
+    #[response(status = 423)]
+    Locked(ErrorBody),
     /// Rate limit hit (`rate_limited`); see the `Retry-After` header.
     #[response(status = 429)]
     TooManyRequests(ErrorBody),

@@ -103,6 +103,59 @@ impl FromRequestParts<AppState> for Auth {
     }
 }
 
+/// The bearer token of a request, if it has one.
+fn bearer(parts: &Parts) -> Result<&str, ApiError> {
+    parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+        .map(str::trim)
+        .ok_or(ApiError::from(DomainError::Unauthenticated))
+}
+
+/// The client's address, for the audit log and the session list.
+pub fn client_ip(parts: &Parts) -> Option<String> {
+    parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+}
+
+/// As [`Auth`], also admitting enrol-only sessions (the organisation requires a second factor
+/// the user has not set up): only for enrolling one, seeing its state, and logging out.
+pub struct EnrolAuth(pub Actor);
+
+impl FromRequestParts<AppState> for EnrolAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts)?;
+        let mut actor = state.services.authenticate_for_enrolment(token).await?;
+        actor.ip = client_ip(parts);
+        Ok(EnrolAuth(actor))
+    }
+}
+
+/// Where a login comes from: address and `User-Agent` (at most 256 characters).
+pub struct ClientInfo(pub concord_core::service::LoginContext);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientInfo {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let user_agent = parts
+            .headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|h| h.to_str().ok())
+            .map(|ua| ua.chars().take(256).collect());
+        Ok(ClientInfo(concord_core::service::LoginContext {
+            ip: client_ip(parts),
+            user_agent,
+        }))
+    }
+}
+
 impl axum::extract::OptionalFromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 

@@ -13,6 +13,7 @@ pub mod gateway;
 pub mod keys;
 pub mod ratelimit;
 pub mod routes;
+pub mod search;
 pub mod state;
 pub mod tls;
 pub mod web;

@@ -61,6 +61,34 @@ enum Command {
         #[command(subcommand)]
         command: cli_dlp::DlpCommand,
     },
+    /// The message search index.
+    Search {
+        #[command(subcommand)]
+        command: SearchCommand,
+    },
+    /// Bulk import.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SearchCommand {
+    /// Rebuild the index from the messages and the event log into a fresh directory, then
+    /// swap it in. Offline: stop the server first (it refuses while the index is in use).
+    Reindex,
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Import messages from JSON Lines ({"channel", "sender", "ts", "text"} per line), creating
+    /// missing public channels and users, keeping timestamps and order; then index them.
+    /// Offline: stop the server first.
+    Messages {
+        /// The .jsonl file.
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -140,6 +168,12 @@ async fn main() -> anyhow::Result<()> {
     }
     match cli.command.unwrap_or(Command::Serve { listen: None }) {
         Command::Dlp { command } => cli_dlp::run(command, &config),
+        Command::Search {
+            command: SearchCommand::Reindex,
+        } => concord_server::search::cli::reindex(config).await,
+        Command::Import {
+            command: ImportCommand::Messages { file },
+        } => concord_server::search::cli::import_messages(config, &file).await,
         Command::Serve { listen } => {
             if let Some(addr) = listen {
                 config.listen = addr;

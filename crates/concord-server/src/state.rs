@@ -18,4 +18,6 @@ pub struct AppState {
     /// Flips to `true` when the server starts shutting down.
     pub shutdown: watch::Receiver<bool>,
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
+    /// The message search index and its indexer (`[search]`).
+    pub search: crate::search::Search,
 }

@@ -27,6 +27,8 @@ include!("shared/directory_sql.rs");
 include!("shared/directory_reads.rs");
 include!("sqlite_directory_writer.rs");
 include!("sqlite_dynamic_writer.rs");
+include!("shared/accounts_sql.rs");
+include!("sqlite_accounts_writer.rs");
 include!("shared/store_impl.rs");
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");

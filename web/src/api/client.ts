@@ -1,6 +1,20 @@
 // The REST client: one method per endpoint of /api/v1, JSON in and out, errors as ApiError.
 
 import type {
+  AuditEntry,
+  AuditQuery,
+  Department,
+  DepartmentId,
+  MembershipPreview,
+  MyPermissions,
+  PeopleQuery,
+  Permission,
+  Role,
+  RoleAssignment,
+  Subject,
+  UpdateMeRequest,
+  UpdateUserRequest,
+  UserProfile,
   Channel,
   ChannelId,
   ChannelPage,
@@ -47,7 +61,7 @@ export interface ApiClientOptions {
   fetchImpl?: typeof fetch;
 }
 
-function query(params: Record<string, number | string | undefined>): string {
+export function query(params: Record<string, number | string | undefined>): string {
   const parts: string[] = [];
   for (const [k, v] of Object.entries(params)) {
     if (v !== undefined) parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`);
@@ -195,5 +209,93 @@ export class ApiClient {
   }
   unpin(id: MessageId): Promise<void> {
     return this.request("DELETE", `/messages/${id}/pin`);
+  }
+
+  // ---------------------------------------------------------------- organisation
+
+  myPermissions(): Promise<MyPermissions> {
+    return this.request("GET", "/users/me/permissions");
+  }
+  updateMe(req: UpdateMeRequest): Promise<UserProfile> {
+    return this.request("PATCH", "/users/me", req);
+  }
+  people(q: PeopleQuery): Promise<UserPage> {
+    return this.request("GET", "/users" + query({ ...q }));
+  }
+  profile(id: UserId): Promise<UserProfile> {
+    return this.request("GET", `/users/${id}/profile`);
+  }
+  updateUser(id: UserId, req: UpdateUserRequest): Promise<UserProfile> {
+    return this.request("PATCH", `/users/${id}`, req);
+  }
+
+  departments(): Promise<Department[]> {
+    return this.request("GET", "/departments");
+  }
+  createDepartment(name: string, parentId: DepartmentId | null): Promise<Department> {
+    return this.request("POST", "/departments", { name, parent_id: parentId });
+  }
+  updateDepartment(id: DepartmentId, patch: { name?: string; parent_id?: DepartmentId | null }): Promise<Department> {
+    return this.request("PATCH", `/departments/${id}`, patch);
+  }
+  deleteDepartment(id: DepartmentId): Promise<void> {
+    return this.request("DELETE", `/departments/${id}`);
+  }
+  departmentMembers(id: DepartmentId): Promise<User[]> {
+    return this.request("GET", `/departments/${id}/members`);
+  }
+
+  permissions(): Promise<Permission[]> {
+    return this.request("GET", "/permissions");
+  }
+  registerPermission(name: string, description: string): Promise<Permission> {
+    return this.request("POST", "/permissions", { name, description });
+  }
+  roles(): Promise<Role[]> {
+    return this.request("GET", "/roles");
+  }
+  createRole(name: string, description: string, permissions: string[]): Promise<Role> {
+    return this.request("POST", "/roles", { name, description, permissions });
+  }
+  updateRole(id: number, patch: { name?: string; description?: string; permissions?: string[] }): Promise<Role> {
+    return this.request("PATCH", `/roles/${id}`, patch);
+  }
+  deleteRole(id: number): Promise<void> {
+    return this.request("DELETE", `/roles/${id}`);
+  }
+  assignments(): Promise<RoleAssignment[]> {
+    return this.request("GET", "/role-assignments");
+  }
+  assign(roleId: number, subject: Subject, scope: DepartmentId | null): Promise<RoleAssignment> {
+    return this.request("POST", "/role-assignments", { role_id: roleId, subject, scope_department_id: scope });
+  }
+  revoke(id: number): Promise<void> {
+    return this.request("DELETE", `/role-assignments/${id}`);
+  }
+
+  audit(q: AuditQuery): Promise<AuditEntry[]> {
+    return this.request("GET", "/audit" + query({ ...q }));
+  }
+
+  membershipRule(id: ChannelId): Promise<unknown> {
+    return this.request("GET", `/channels/${id}/membership-rule`);
+  }
+  setMembershipRule(id: ChannelId, rule: unknown): Promise<MembershipPreview> {
+    return this.request("PUT", `/channels/${id}/membership-rule`, rule);
+  }
+  deleteMembershipRule(id: ChannelId): Promise<void> {
+    return this.request("DELETE", `/channels/${id}/membership-rule`);
+  }
+  previewMembershipRule(id: ChannelId, rule: unknown): Promise<MembershipPreview> {
+    return this.request("POST", `/channels/${id}/membership-rule/preview`, rule);
+  }
+  geofence(id: ChannelId): Promise<unknown> {
+    return this.request("GET", `/channels/${id}/geofence`);
+  }
+  setGeofence(id: ChannelId, fence: unknown): Promise<unknown> {
+    return this.request("PUT", `/channels/${id}/geofence`, fence);
+  }
+  deleteGeofence(id: ChannelId): Promise<void> {
+    return this.request("DELETE", `/channels/${id}/geofence`);
   }
 }

@@ -159,3 +159,130 @@ export type ClientFrame =
 export interface ErrorBody {
   error: { code: string; message: string };
 }
+
+// ------------------------------------------------------------------ organisation (org.rs)
+
+export type DepartmentId = number;
+export type RoleId = number;
+
+export interface Department {
+  id: DepartmentId;
+  name: string;
+  parent_id: DepartmentId | null;
+  /** People placed directly here (primary or secondary), not counting sub-departments. */
+  member_count: number;
+  created_at: string;
+}
+
+export interface DepartmentRef {
+  id: DepartmentId;
+  name: string;
+}
+
+export type UserStatus = "active" | "suspended" | "deactivated";
+
+export interface UserProfile extends User {
+  status: UserStatus;
+  title: string | null;
+  region: string | null;
+  employee_no: string | null;
+  phone: string | null;
+  time_zone: string | null;
+  locale: string | null;
+  manager_id: UserId | null;
+  project_tags: string[];
+  primary_department_id: DepartmentId | null;
+  secondary_department_ids: DepartmentId[];
+  /** From the top of the tree down to the primary department. */
+  department_path: DepartmentRef[];
+  local_time: string | null;
+  location_sharing: boolean;
+}
+
+/** PATCH /users/{id}: fields left out are kept, `null` clears. */
+export interface UpdateUserRequest {
+  display_name?: string;
+  email?: string | null;
+  title?: string | null;
+  region?: string | null;
+  employee_no?: string | null;
+  phone?: string | null;
+  time_zone?: string | null;
+  locale?: string | null;
+  manager_id?: UserId | null;
+  project_tags?: string[];
+  status?: UserStatus;
+  primary_department_id?: DepartmentId | null;
+  secondary_department_ids?: DepartmentId[];
+}
+
+export interface UpdateMeRequest {
+  location_sharing?: boolean;
+  display_name?: string;
+  phone?: string | null;
+  time_zone?: string | null;
+  locale?: string | null;
+}
+
+export interface PeopleQuery {
+  q?: string;
+  department_id?: DepartmentId;
+  after?: number;
+  limit?: number;
+}
+
+export interface Permission {
+  name: string;
+  description: string;
+  builtin: boolean;
+}
+
+export interface Role {
+  id: RoleId;
+  name: string;
+  description: string;
+  /** `org_admin`, `department_admin`, `member`, `guest` for the built-in roles. */
+  builtin: string | null;
+  permissions: string[];
+}
+
+export type Subject = { kind: "user"; id: UserId } | { kind: "department"; id: DepartmentId };
+
+export interface RoleAssignment {
+  id: number;
+  role_id: RoleId;
+  subject: Subject;
+  scope_department_id: DepartmentId | null;
+  created_at: string;
+}
+
+export interface MyPermissions {
+  org: string[];
+  departments: { department_id: DepartmentId; permissions: string[] }[];
+}
+
+export interface AuditEntry {
+  id: number;
+  at: string;
+  actor_id: UserId | null;
+  ip: string | null;
+  action: string;
+  target: string;
+  before: unknown;
+  after: unknown;
+}
+
+export interface AuditQuery {
+  actor_id?: UserId;
+  action?: string;
+  target?: string;
+  from?: string;
+  to?: string;
+  before?: number;
+  limit?: number;
+}
+
+export interface MembershipPreview {
+  join: User[];
+  leave: User[];
+}

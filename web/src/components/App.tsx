@@ -9,11 +9,18 @@ import { navigate, route } from "../state/router";
 import { useStore } from "../state/store";
 import { ChannelView } from "./ChannelView";
 import { CreateChannelDialog, NewDmDialog } from "./Dialogs";
-import { AdminPage, BrowsePage, SettingsPage } from "./Pages";
+import { lazyComponent } from "./lazy";
+import { BrowsePage, SettingsPage } from "./Pages";
 import { MembersPanel, PinsPanel, ThreadPanel } from "./SidePanels";
 import { SignIn } from "./SignIn";
 import { Sidebar, sidebarOrder } from "./Sidebar";
 import { Icon } from "./icons";
+
+// Loaded on first use: most sessions never open them.
+const DirectoryPage = lazyComponent(() => import("./Directory").then((m) => m.DirectoryPage));
+const AdminConsole = lazyComponent(() => import("./Admin").then((m) => m.AdminConsole));
+const ProfilePanel = lazyComponent(() => import("./Profile").then((m) => m.ProfilePanel));
+const ChannelSettingsDialog = lazyComponent(() => import("./ChannelSettings").then((m) => m.ChannelSettingsDialog));
 
 function Home() {
   const t = useT();
@@ -55,6 +62,8 @@ function Shell() {
   const current = useStore(route, (r) => r);
   const threadRootId = useStore(ui, (u) => u.threadRootId);
   const panel = useStore(ui, (u) => u.panel);
+  const profileUserId = useStore(ui, (u) => u.profileUserId);
+  const channelSettings = useStore(ui, (u) => u.channelSettings);
   const drawerOpen = useStore(ui, (u) => u.drawerOpen);
   const connection = useStore(ui, (u) => u.connection);
   const ready = useStore(ui, (u) => u.ready);
@@ -75,7 +84,7 @@ function Shell() {
       }
       if (e.key === "Escape" && !e.defaultPrevented) {
         const u = ui.get();
-        if (u.dialog) return;
+        if (u.dialog || u.channelSettings) return;
         if (u.drawerOpen) patchUi({ drawerOpen: false });
         else if (u.threadRootId !== null) closeThread();
         else if (u.panel) patchUi({ panel: null });
@@ -102,8 +111,11 @@ function Shell() {
     case "settings":
       main = <SettingsPage />;
       break;
+    case "directory":
+      main = <DirectoryPage />;
+      break;
     case "admin":
-      main = <AdminPage />;
+      main = <AdminConsole />;
       break;
     default:
       main = <Home />;
@@ -112,6 +124,7 @@ function Shell() {
   if (channelId !== null && threadRootId !== null) side = <ThreadPanel rootId={threadRootId} />;
   else if (channelId !== null && panel === "pins") side = <PinsPanel channelId={channelId} />;
   else if (channelId !== null && panel === "members") side = <MembersPanel channelId={channelId} />;
+  else if (channelId !== null && panel === "profile" && profileUserId !== null) side = <ProfilePanel userId={profileUserId} />;
 
   return (
     <div class={`shell ${drawerOpen ? "drawer-is-open" : ""} ${side ? "has-panel" : ""}`}>
@@ -131,6 +144,7 @@ function Shell() {
       {side}
       {dialog === "create-channel" && <CreateChannelDialog />}
       {dialog === "new-dm" && <NewDmDialog />}
+      {channelSettings && channelId !== null && <ChannelSettingsDialog channelId={channelId} />}
       <div class="toast-region" role="status" aria-live="polite">
         {toast && <div class="toast">{toast}</div>}
       </div>

@@ -20,6 +20,7 @@ import {
   ui,
 } from "../state/app";
 import { channelRows, channelTitle, typingUsers } from "../state/chat";
+import { permissions, showChannelSettings } from "../state/perms";
 import { useStore } from "../state/store";
 import { buildRows, type Row } from "../util/rows";
 import { displayName } from "./common";
@@ -138,6 +139,7 @@ export function ChannelView({ channelId }: { channelId: number }) {
   const ready = useStore(ui, (u) => u.ready);
   const marker = useStore(ui, (u) => u.unreadMarker[channelId]);
   const atBottom = useStore(ui, (u) => u.atBottom);
+  const perms = useStore(permissions, (p) => p);
   const [jump, setJump] = useState(0);
 
   useEffect(() => {
@@ -146,7 +148,7 @@ export function ChannelView({ channelId }: { channelId: number }) {
 
   // A different conversation: start at its newest message, with the side panels closed.
   useEffect(() => {
-    patchUi({ atBottom: true, panel: null, threadRootId: null });
+    patchUi({ atBottom: true, panel: null, threadRootId: null, channelSettings: false });
   }, [channelId]);
 
   const rows = useMemo(() => {
@@ -202,6 +204,17 @@ export function ChannelView({ channelId }: { channelId: number }) {
           >
             <Icon name="pin" />
           </button>
+          {mc && showChannelSettings(perms, mc.channel.kind) && (
+            <button
+              type="button"
+              class="icon-btn"
+              aria-label={t("channelSettings.open")}
+              title={t("channelSettings.open")}
+              onClick={() => patchUi({ channelSettings: true })}
+            >
+              <Icon name="settings" />
+            </button>
+          )}
           {isNamed && (
             <button
               type="button"

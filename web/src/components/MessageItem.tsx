@@ -7,7 +7,7 @@ import { useT } from "../i18n";
 import { formatDateTime, formatTime } from "../i18n/time";
 import { Markdown } from "../markdown/render";
 import { renderContext } from "../markdown/context";
-import { chat, deleteMessage, editMessage, openThread, reportError, toggleReaction, togglePin } from "../state/app";
+import { chat, deleteMessage, editMessage, openProfile, openThread, reportError, toggleReaction, togglePin } from "../state/app";
 import { useStore } from "../state/store";
 import { Avatar, displayName } from "./common";
 import { ConfirmDialog, EditHistoryDialog } from "./Dialogs";
@@ -118,7 +118,9 @@ export function MessageItem({
         )}
         {!compact && (
           <div class="msg-head">
-            <span class="msg-author">{name}</span>
+            <button type="button" class="msg-author" onClick={() => openProfile(m.sender_id)} title={t("profile.open", { name })}>
+              {name}
+            </button>
             {time}
           </div>
         )}

@@ -1,19 +1,18 @@
-// Full-width pages: browse public channels, settings, and the admin console.
+// Full-width pages: browse public channels and settings (with the profile); the page frame.
 
 import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { ApiError } from "../api/client";
-import type { Channel, User } from "../api/types";
+import type { Channel } from "../api/types";
 import { useT } from "../i18n";
-import { formatDate, formatDateTime, formatTime, timeZones } from "../i18n/time";
-import { api, chat, joinChannel, patchUi, reportError, showToast } from "../state/app";
+import { formatDateTime, formatTime, timeZones } from "../i18n/time";
+import { api, chat, joinChannel, myProfile, patchUi, reportError, saveMyProfile, showToast } from "../state/app";
 import { navigate } from "../state/router";
-import { settings, updateSettings, type LanguageSetting, type ThemeSetting } from "../state/settings";
+import { localeFromLanguage, settings, updateSettings, type LanguageSetting, type ThemeSetting } from "../state/settings";
 import { useStore } from "../state/store";
-import { Avatar } from "./common";
 import { Icon } from "./icons";
 
-function PageFrame({ title, children }: { title: string; children: ComponentChildren }) {
+export function PageFrame({ title, children }: { title: string; children: ComponentChildren }) {
   const t = useT();
   return (
     <section class="page" aria-labelledby="page-title">
@@ -91,9 +90,68 @@ export function BrowsePage() {
   );
 }
 
+/** The user's own profile fields, saved to the server (PATCH /users/me). */
+function ProfileSettings() {
+  const t = useT();
+  const profile = useStore(myProfile, (p) => p);
+  const [form, setForm] = useState({ display_name: "", phone: "" });
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    if (profile) setForm({ display_name: profile.display_name, phone: profile.phone ?? "" });
+  }, [profile?.display_name, profile?.phone]);
+  if (!profile) return <p class="muted">{t("loading")}</p>;
+  const changed = form.display_name.trim() !== profile.display_name || (form.phone.trim() || null) !== profile.phone;
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const patch: { display_name?: string; phone?: string | null } = {};
+      if (form.display_name.trim() !== profile.display_name) patch.display_name = form.display_name.trim();
+      if ((form.phone.trim() || null) !== profile.phone) patch.phone = form.phone.trim() || null;
+      await saveMyProfile(patch);
+      showToast(t("settings.profileSaved"));
+    } catch (err) {
+      setError(err instanceof ApiError && !err.isNetwork ? err.message : t("error.generic"));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form class="form" onSubmit={submit} aria-labelledby="settings-profile">
+      <h2 id="settings-profile" class="settings-heading">
+        {t("settings.profile")}
+      </h2>
+      <label class="field">
+        <span>{t("admin.displayName")}</span>
+        <input name="display_name" value={form.display_name} required onInput={(e) => setForm({ ...form, display_name: e.currentTarget.value })} />
+      </label>
+      <label class="field">
+        <span>{t("profile.phone")}</span>
+        <input name="phone" type="tel" value={form.phone} onInput={(e) => setForm({ ...form, phone: e.currentTarget.value })} />
+      </label>
+      {error && (
+        <p class="form-error" role="alert">
+          {error}
+        </p>
+      )}
+      <button type="submit" class="btn btn-primary" disabled={busy || !changed || !form.display_name.trim()}>
+        {t("settings.saveProfile")}
+      </button>
+    </form>
+  );
+}
+
+/** Saves a preference to the profile too (so it follows the user); failures only toast. */
+function savePref(patch: { locale?: string | null; time_zone?: string | null }): void {
+  saveMyProfile(patch).catch(reportError);
+}
+
 export function SettingsPage() {
   const t = useT();
   const s = useStore(settings, (x) => x);
+  const profile = useStore(myProfile, (p) => p);
   const [now, setNow] = useState(new Date());
   useEffect(() => {
     const timer = setInterval(() => setNow(new Date()), 30_000);
@@ -108,12 +166,27 @@ export function SettingsPage() {
       setNow(new Date());
     }
   };
+  const setLanguage = (language: LanguageSetting) => {
+    updateSettings({ language });
+    if (profile) savePref({ locale: localeFromLanguage(language) });
+  };
+  const setZone = (zone: string) => {
+    updateSettings({ timeZone: zone });
+    if (profile) savePref({ time_zone: zone === "auto" ? null : zone });
+  };
+  const setSharing = (on: boolean) => {
+    saveMyProfile({ location_sharing: on })
+      .then(() => showToast(on ? t("settings.locationOn") : t("settings.locationOff")))
+      .catch(reportError);
+  };
   return (
     <PageFrame title={t("settings.title")}>
       <div class="settings">
+        <ProfileSettings />
+        <h2 class="settings-heading">{t("settings.preferences")}</h2>
         <label class="field">
           <span>{t("settings.language")}</span>
-          <select value={s.language} onChange={(e) => updateSettings({ language: e.currentTarget.value as LanguageSetting })}>
+          <select value={s.language} onChange={(e) => setLanguage(e.currentTarget.value as LanguageSetting)}>
             <option value="auto">{t("settings.languageAuto")}</option>
             <option value="en">English</option>
             <option value="zh-CN">简体中文</option>
@@ -121,7 +194,7 @@ export function SettingsPage() {
         </label>
         <label class="field">
           <span>{t("settings.timeZone")}</span>
-          <select value={s.timeZone} onChange={(e) => updateSettings({ timeZone: e.currentTarget.value })}>
+          <select value={s.timeZone} onChange={(e) => setZone(e.currentTarget.value)}>
             <option value="auto">{t("settings.timeZoneAuto", { zone: deviceZone })}</option>
             {timeZones().map((z) => (
               <option key={z} value={z}>
@@ -147,142 +220,16 @@ export function SettingsPage() {
           <span>{t("settings.notifications")}</span>
         </label>
         {s.notifications && permission === "denied" && <p class="muted small">{t("settings.notificationsBlocked")}</p>}
-        <p class="muted small">{t("settings.storedLocally")}</p>
-      </div>
-    </PageFrame>
-  );
-}
-
-export function AdminPage() {
-  const t = useT();
-  const me = useStore(chat, (c) => c.me);
-  const [users, setUsers] = useState<User[]>([]);
-  const [next, setNext] = useState<number | null | undefined>(undefined);
-  const [form, setForm] = useState({ username: "", display_name: "", email: "", password: "", is_admin: false });
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const load = (after?: number) =>
-    api
-      .users(after, 100)
-      .then((page) => {
-        setUsers((u) => (after === undefined ? page.users : [...u, ...page.users]));
-        setNext(page.next_after);
-      })
-      .catch(reportError);
-  useEffect(() => {
-    if (me?.is_admin) load();
-  }, [me?.is_admin]);
-  if (!me?.is_admin) {
-    return (
-      <PageFrame title={t("admin.title")}>
-        <p>{t("admin.notAdmin")}</p>
-      </PageFrame>
-    );
-  }
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const u = await api.createUser({
-        username: form.username.trim(),
-        password: form.password,
-        display_name: form.display_name.trim() || null,
-        email: form.email.trim() || null,
-        is_admin: form.is_admin,
-      });
-      setUsers((list) => [...list, u]);
-      chat.set((c) => ({ ...c, users: { ...c.users, [u.id]: u } }));
-      setForm({ username: "", display_name: "", email: "", password: "", is_admin: false });
-      showToast(t("admin.created", { name: u.username }));
-    } catch (err) {
-      setError(err instanceof ApiError ? err.message : t("error.generic"));
-    } finally {
-      setBusy(false);
-    }
-  };
-  const set = (k: keyof typeof form) => (e: Event) => {
-    const el = e.currentTarget as HTMLInputElement;
-    setForm({ ...form, [k]: el.type === "checkbox" ? el.checked : el.value });
-  };
-  return (
-    <PageFrame title={t("admin.title")}>
-      <div class="admin-grid">
-        <section aria-labelledby="admin-users">
-          <h2 id="admin-users">{t("admin.users")}</h2>
-          <div class="table-wrap">
-            <table class="table">
-              <thead>
-                <tr>
-                  <th scope="col">{t("admin.displayName")}</th>
-                  <th scope="col">{t("admin.username")}</th>
-                  <th scope="col">{t("admin.email")}</th>
-                  <th scope="col">{t("admin.role")}</th>
-                  <th scope="col">{t("admin.joined")}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {users.map((u) => (
-                  <tr key={u.id}>
-                    <td>
-                      <span class="cell-user">
-                        <Avatar user={u} id={u.id} size={24} />
-                        {u.display_name || u.username}
-                      </span>
-                    </td>
-                    <td>@{u.username}</td>
-                    <td>{u.email ?? ""}</td>
-                    <td>{u.is_admin ? <span class="tag">{t("admin.roleAdmin")}</span> : t("admin.roleMember")}</td>
-                    <td>
-                      <time dateTime={u.created_at} title={formatDateTime(u.created_at, t.time)}>
-                        {formatDate(u.created_at, t.time)}
-                      </time>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-          {next !== null && next !== undefined && (
-            <button type="button" class="btn" onClick={() => load(next)}>
-              {t("admin.more")}
-            </button>
-          )}
-          <p class="muted small">{t("admin.comingLater")}</p>
-        </section>
-        <section aria-labelledby="admin-create" class="card">
-          <h2 id="admin-create">{t("admin.createUser")}</h2>
-          <form class="form" onSubmit={submit}>
-            <label class="field">
-              <span>{t("admin.username")}</span>
-              <input required value={form.username} onInput={set("username")} autoComplete="off" />
-            </label>
-            <label class="field">
-              <span>{t("admin.displayName")}</span>
-              <input value={form.display_name} onInput={set("display_name")} />
-            </label>
-            <label class="field">
-              <span>{t("admin.email")}</span>
-              <input type="email" value={form.email} onInput={set("email")} />
-            </label>
-            <label class="field">
-              <span>{t("admin.password")}</span>
-              <input required type="password" value={form.password} onInput={set("password")} autoComplete="new-password" />
-            </label>
+        {profile && (
+          <div>
             <label class="check">
-              <input type="checkbox" checked={form.is_admin} onChange={set("is_admin")} />
-              <span>{t("admin.isAdmin")}</span>
+              <input type="checkbox" name="location_sharing" checked={profile.location_sharing} onChange={(e) => setSharing(e.currentTarget.checked)} />
+              <span>{t("settings.locationSharing")}</span>
             </label>
-            {error && (
-              <p class="form-error" role="alert">
-                {error}
-              </p>
-            )}
-            <button type="submit" class="btn btn-primary" disabled={busy || !form.username || !form.password}>
-              {t("admin.create")}
-            </button>
-          </form>
-        </section>
+            <p class="muted small">{t("settings.locationHelp")}</p>
+          </div>
+        )}
+        <p class="muted small">{t("settings.storedLocally")}</p>
       </div>
     </PageFrame>
   );

@@ -7,6 +7,7 @@ import { useT } from "../i18n";
 import { chat, patchUi, signOut, ui } from "../state/app";
 import { channelTitle } from "../state/chat";
 import { navigate, route } from "../state/router";
+import { adminSections, permissions, showDirectory } from "../state/perms";
 import { useStore } from "../state/store";
 import { badgeCount, isDirect } from "../state/unread";
 import { Avatar, displayName } from "./common";
@@ -81,6 +82,8 @@ export function Sidebar() {
   const me = useStore(chat, (c) => c.me);
   const current = useStore(route, (r) => r);
   const connection = useStore(ui, (u) => u.connection);
+  const perms = useStore(permissions, (p) => p);
+  const hasAdmin = adminSections(perms, !!me?.is_admin).length > 0;
   const [menuOpen, setMenuOpen] = useState(false);
   const head = useRef<HTMLElement>(null);
   // The account menu closes on a click elsewhere.
@@ -138,7 +141,7 @@ export function Sidebar() {
                 <Icon name="settings" size={16} /> {t("sidebar.settings")}
               </button>
             </li>
-            {me?.is_admin && (
+            {hasAdmin && (
               <li role="none">
                 <button type="button" role="menuitem" onClick={() => go({ name: "admin" })}>
                   <Icon name="shield" size={16} /> {t("sidebar.admin")}
@@ -154,6 +157,26 @@ export function Sidebar() {
         )}
       </header>
       <div class="side-scroll">
+        {showDirectory(perms) && (
+          <ul class="side-list side-nav">
+            <li>
+              <a
+                href="/directory"
+                class={`side-item ${current.name === "directory" ? "active" : ""}`}
+                aria-current={current.name === "directory" ? "page" : undefined}
+                onClick={(e) => {
+                  e.preventDefault();
+                  go({ name: "directory" });
+                }}
+              >
+                <span class="side-icon">
+                  <Icon name="building" size={16} />
+                </span>
+                <span class="side-name">{t("sidebar.directory")}</span>
+              </a>
+            </li>
+          </ul>
+        )}
         <section class="side-section" aria-labelledby="side-channels">
           <div class="side-section-head">
             <h2 id="side-channels">{t("sidebar.channels")}</h2>

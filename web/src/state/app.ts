@@ -3,7 +3,7 @@
 // and render the stores; the rules themselves live in the pure modules (chat, unread, resume).
 
 import { ApiClient, ApiError } from "../api/client";
-import type { ChannelId, Message, MessageId, MyChannel, User, UserId } from "../api/types";
+import type { ChannelId, Message, MessageId, MyChannel, User, UserId, UserProfile } from "../api/types";
 import { currentT } from "../i18n";
 import { Realtime, type ConnectionStatus } from "../realtime/socket";
 import type { FrameAction } from "../realtime/resume";
@@ -17,7 +17,8 @@ import {
   type ChatState,
 } from "./chat";
 import { navigate, route } from "./router";
-import { settings } from "./settings";
+import { permissions, showDirectory } from "./perms";
+import { mergeServerPrefs, settings, updateSettings } from "./settings";
 import { createStore } from "./store";
 import { documentTitle, shouldNotify, totals, type Viewer } from "./unread";
 
@@ -41,6 +42,8 @@ function loadSession(): Session | null {
 
 export const session = createStore<Session | null>(loadSession());
 export const chat = createStore<ChatState>(emptyChat());
+/** The signed-in user's own profile (attributes, preferences), once loaded. */
+export const myProfile = createStore<UserProfile | null>(null);
 
 export interface UiState {
   connection: ConnectionStatus;
@@ -48,7 +51,11 @@ export interface UiState {
   ready: boolean;
   threadRootId: MessageId | null;
   drawerOpen: boolean;
-  panel: "pins" | "members" | null;
+  panel: "pins" | "members" | "profile" | null;
+  /** Whose profile the side panel shows (panel "profile"). */
+  profileUserId: UserId | null;
+  /** The channel settings dialog (membership rule, geofence) is open. */
+  channelSettings: boolean;
   /** The active channel's list is scrolled to the newest message. */
   atBottom: boolean;
   /** channel → last_read_seq when it was opened: where the "new messages" line goes. */
@@ -63,6 +70,8 @@ export const ui = createStore<UiState>({
   threadRootId: null,
   drawerOpen: false,
   panel: null,
+  profileUserId: null,
+  channelSettings: false,
   atBottom: true,
   unreadMarker: {},
   toast: null,
@@ -126,7 +135,9 @@ export function signOut(callServer = true): void {
   realtime = null;
   session.set(null);
   chat.set(emptyChat());
-  patchUi({ ready: false, threadRootId: null, panel: null, unreadMarker: {}, dialog: null });
+  permissions.set(null);
+  myProfile.set(null);
+  patchUi({ ready: false, threadRootId: null, panel: null, profileUserId: null, channelSettings: false, unreadMarker: {}, dialog: null });
 }
 
 // ---------------------------------------------------------------- live stream
@@ -205,7 +216,7 @@ function handleAction(action: FrameAction): void {
 
 /** Loads (or reloads after a resync) everything shown: channels, directory, open views. */
 export async function refresh(): Promise<void> {
-  const [channels] = await Promise.all([loadChannels(), loadDirectory()]);
+  const [channels] = await Promise.all([loadChannels(), loadPermissions().then(loadDirectory), loadMyProfile()]);
   const wasReady = ui.get().ready;
   chat.set((c) => ({ ...c, timelines: {}, threads: {} }));
   patchUi({ ready: true });
@@ -228,8 +239,52 @@ export async function loadChannels(): Promise<MyChannel[]> {
   return list;
 }
 
+/** What the user may do: decides which screens show (and which requests are worth making). */
+export async function loadPermissions(): Promise<void> {
+  try {
+    permissions.set(await api.myPermissions());
+  } catch (e) {
+    // An older server without roles: fall back to "admins may do everything, others the basics".
+    if (e instanceof ApiError && e.status === 404) {
+      const admin = !!session.get()?.user.is_admin;
+      permissions.set({ org: admin ? ["directory.read", "user.manage"] : ["directory.read"], departments: [] });
+    } else throw e;
+  }
+}
+
+/** The user's own profile; its time zone and language, when set, override the browser's. */
+export async function loadMyProfile(): Promise<void> {
+  const me = session.get()?.user;
+  if (!me) return;
+  try {
+    const p = await api.profile(me.id);
+    myProfile.set(p);
+    const next = mergeServerPrefs(settings.get(), p);
+    if (next !== settings.get()) updateSettings(next);
+  } catch {
+    // Not fatal: the settings kept in this browser apply.
+  }
+}
+
+/** Saves the user's own profile fields and keeps the local copy in step. */
+export async function saveMyProfile(patch: Parameters<typeof api.updateMe>[0]): Promise<UserProfile> {
+  const p = await api.updateMe(patch);
+  myProfile.set(p);
+  const user: User = { id: p.id, username: p.username, display_name: p.display_name, email: p.email, is_admin: p.is_admin, created_at: p.created_at };
+  chat.set((c) => ({ ...c, me: c.me?.id === p.id ? user : c.me, users: { ...c.users, [p.id]: user } }));
+  return p;
+}
+
+/** Shows a person's profile: in the side panel beside a conversation, else in the directory. */
+export function openProfile(userId: UserId): void {
+  if (activeChannelId() !== null) patchUi({ panel: "profile", profileUserId: userId, threadRootId: null });
+  else navigate({ name: "directory", userId });
+}
+
 /** The first page of the people directory: enough to name most senders without a request each. */
 async function loadDirectory(): Promise<void> {
+  // Guests may not list people; they learn names from their channels one by one.
+  if (!showDirectory(permissions.get())) return;
   const page = await api.users(undefined, 200);
   chat.set((c) => {
     const users = { ...c.users };

@@ -3,19 +3,28 @@
 
 import { createStore } from "./store";
 
+export type AdminTab = "users" | "people" | "departments" | "roles" | "audit";
+const ADMIN_TABS: readonly string[] = ["users", "people", "departments", "roles", "audit"];
+
 export type Route =
   | { name: "home" }
   | { name: "channel"; channelId: number }
   | { name: "browse" }
   | { name: "settings" }
-  | { name: "admin" };
+  | { name: "directory"; userId?: number }
+  | { name: "admin"; tab?: AdminTab };
 
 export function parseRoute(path: string): Route {
   const m = /^\/c\/(\d+)\/?$/.exec(path);
   if (m) return { name: "channel", channelId: Number(m[1]) };
   if (path === "/browse") return { name: "browse" };
   if (path === "/settings") return { name: "settings" };
+  if (path === "/directory") return { name: "directory" };
+  const d = /^\/directory\/people\/(\d+)\/?$/.exec(path);
+  if (d) return { name: "directory", userId: Number(d[1]) };
   if (path === "/admin") return { name: "admin" };
+  const a = /^\/admin\/([a-z]+)\/?$/.exec(path);
+  if (a && ADMIN_TABS.includes(a[1]!)) return { name: "admin", tab: a[1] as AdminTab };
   return { name: "home" };
 }
 
@@ -25,6 +34,10 @@ export function routePath(r: Route): string {
       return "/";
     case "channel":
       return `/c/${r.channelId}`;
+    case "directory":
+      return r.userId !== undefined ? `/directory/people/${r.userId}` : "/directory";
+    case "admin":
+      return r.tab ? `/admin/${r.tab}` : "/admin";
     default:
       return `/${r.name}`;
   }

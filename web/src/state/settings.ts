@@ -84,3 +84,29 @@ export function applyTheme(s: Settings): void {
   const meta = document.querySelector('meta[name="theme-color"]');
   if (meta) meta.setAttribute("content", dark ? "#1a1d21" : "#3f0e40");
 }
+
+/** The language setting for a profile's BCP 47 locale (`zh-Hans-CN` → zh-CN), or "auto". */
+export function languageFromLocale(locale: string | null | undefined): LanguageSetting {
+  const l = (locale ?? "").toLowerCase();
+  if (l.startsWith("zh")) return "zh-CN";
+  if (l.startsWith("en")) return "en";
+  return "auto";
+}
+
+/** The profile's locale for a language setting (`null`: follow the browser). */
+export function localeFromLanguage(language: LanguageSetting): string | null {
+  return language === "auto" ? null : language;
+}
+
+/**
+ * The settings after the server profile's preferences: its language and time zone win when
+ * set (so they follow the user between browsers); unset ones leave this browser's settings.
+ * Returns `s` itself when nothing changes.
+ */
+export function mergeServerPrefs(s: Settings, p: { locale: string | null; time_zone: string | null }): Settings {
+  const fromServer = languageFromLocale(p.locale);
+  const language = fromServer === "auto" ? s.language : fromServer;
+  const timeZone = p.time_zone && isValidTimeZone(p.time_zone) ? p.time_zone : s.timeZone;
+  if (language === s.language && timeZone === s.timeZone) return s;
+  return { ...s, language, timeZone };
+}

@@ -4,9 +4,9 @@ use super::Services;
 use crate::authz::{Actor, OrgAction, authorize_org};
 use crate::credentials;
 use crate::error::DomainError;
-use crate::store::{NewSession, NewUser};
+use crate::store::NewUser;
 use crate::validate;
-use concord_proto::{CreateUserRequest, LoginResponse, User, UserId};
+use concord_proto::{CreateUserRequest, User, UserId};
 use jiff::SignedDuration;
 
 /// Sessions are touched at most this often, so authenticating is usually a read only.
@@ -30,7 +30,7 @@ impl Services {
         }
         let username = validate::username(&req.username)?;
         let email = req.email.as_deref().map(validate::email).transpose()?;
-        validate::password(&req.password)?;
+        super::security::check_password(&self.limits.accounts, &username, &req.password)?;
         let display_name = match req.display_name.as_deref() {
             Some(d) => validate::label("display_name", d, 64)?,
             None => username.clone(),
@@ -65,54 +65,36 @@ impl Services {
         Ok(user)
     }
 
-    /// Checks the password (Argon2id, on a blocking thread) and opens a session.
-    pub async fn login(&self, login: &str, password: &str) -> Result<LoginResponse, DomainError> {
-        if login.len() > 254 || password.len() > 1024 {
-            return Err(DomainError::BadCredentials);
-        }
-        let record = self.store.user_by_login(login.trim()).await?;
-        let stored = record.as_ref().map(|r| r.password_hash.clone());
-        let password = password.to_string();
-        let ok = self
-            .hash_job(move || {
-                credentials::verify_password(
-                    &password,
-                    stored.as_deref().unwrap_or(credentials::decoy_hash()),
-                )
-            })
-            .await?;
-        let record = match record {
-            Some(r) if ok && r.active => r,
-            _ => return Err(DomainError::BadCredentials),
-        };
-        let token = credentials::new_token();
-        let now = self.clock.now();
-        let expires_at = now.checked_add(self.limits.session_lifetime).unwrap_or(now);
-        self.store
-            .create_session(NewSession {
-                token_hash: credentials::token_hash(&token),
-                user_id: record.user.id,
-                created_at: now,
-                expires_at,
-            })
-            .await?;
-        Ok(LoginResponse {
-            token,
-            user: record.user,
-            expires_at,
-        })
-    }
-
     /// Ends the session the actor authenticated with.
     pub async fn logout(&self, actor: &Actor) -> Result<(), DomainError> {
         if let Some(hash) = &actor.session {
-            self.store.delete_session(hash).await?;
+            let id: String = hash.chars().take(crate::store::SESSION_ID_LEN).collect();
+            let audit = self.audit_entry(
+                Some(actor),
+                "auth.logout",
+                format!("user:{}", actor.user_id.0),
+                None,
+                Some(serde_json::json!({"session": id})),
+            );
+            let which = crate::store::SessionSelector::One(id);
+            self.store.end_sessions(actor.user_id, which, audit).await?;
         }
         Ok(())
     }
 
-    /// Resolves a bearer token to an actor, enforcing idle and absolute expiry.
+    /// Resolves a bearer token to an actor, enforcing idle and absolute expiry. Enrol-only
+    /// sessions are refused with [`DomainError::MfaEnrolmentRequired`].
     pub async fn authenticate(&self, token: &str) -> Result<Actor, DomainError> {
+        let actor = self.authenticate_for_enrolment(token).await?;
+        if token.starts_with(super::security::ENROL_ONLY_PREFIX) {
+            return Err(DomainError::MfaEnrolmentRequired);
+        }
+        Ok(actor)
+    }
+
+    /// As [`Services::authenticate`], also accepting enrol-only sessions: for the endpoints
+    /// that enrol a second factor, show its state, and log out.
+    pub async fn authenticate_for_enrolment(&self, token: &str) -> Result<Actor, DomainError> {
         if token.is_empty() || token.len() > 256 {
             return Err(DomainError::Unauthenticated);
         }

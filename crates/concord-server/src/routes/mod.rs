@@ -12,6 +12,8 @@ mod scim;
 mod scim_groups;
 mod scim_patch;
 mod scim_users;
+mod search;
+mod security;
 mod users;
 
 use crate::error::ApiError;
@@ -74,6 +76,14 @@ pub fn build(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
     let api = OpenApiRouter::new()
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
+        .routes(routes!(auth::login_mfa))
+        .routes(routes!(security::mfa_status))
+        .routes(routes!(security::begin_totp))
+        .routes(routes!(security::confirm_totp))
+        .routes(routes!(security::disable_totp))
+        .routes(routes!(security::my_sessions, security::end_other_sessions))
+        .routes(routes!(security::end_session))
+        .routes(routes!(security::end_user_sessions))
         .routes(routes!(users::me, users::update_me))
         .routes(routes!(users::my_permissions))
         .routes(routes!(users::list_users, users::create_user))
@@ -127,7 +137,8 @@ pub fn build(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(messages::add_reaction, messages::remove_reaction))
         .routes(routes!(messages::pin, messages::unpin))
         .routes(routes!(crate::gateway::ws_handler))
-        .routes(routes!(meta::openapi_json));
+        .routes(routes!(meta::openapi_json))
+        .merge(search::router(&state));
     let (router, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)
         .routes(routes!(meta::healthz))

@@ -157,6 +157,13 @@ const MATRIX: &[Row] = &[
     ("PUT /api/v1/messages/{message_id}/pin",                 Public,             "D  A  D  D  D  D  D", ""),
     ("DELETE /api/v1/messages/{message_id}/pin",              Private,            "D  A  D  D  D  D  D", ""),
     ("DELETE /api/v1/messages/{message_id}/pin",              Public,             "D  A  D  D  D  D  D", ""),
+    // Search: within what the caller may read (a channel filter they cannot read is a 404);
+    // compliance search across everything needs `compliance.search`; bulk import, org admins.
+    ("GET /api/v1/search",                                    Org,                "D  A  A  A  A  A  A", "?q=hello"),
+    ("GET /api/v1/search",                                    Private,            "D  A  D  D  D  D  D", "?q=hello&channel_id={channel_id}"),
+    ("GET /api/v1/search",                                    Public,             "D  A  A  D  A  A  A", "?q=hello&channel_id={channel_id}"),
+    ("GET /api/v1/compliance/search",                         Org,                "D  D  D  D  D  D  A", "?q=hello"),
+    ("POST /api/v1/admin/import/messages",                    Org,                "D  D  D  D  D  D  A", r#"{"channel": "imported by {actor}", "sender": "imported_{actor}", "ts": "2021-03-01T00:00:00Z", "text": "hello"}"#),
 ];
 
 const HTTP_METHODS: &[&str] = &[

@@ -21,6 +21,7 @@ mod org;
 mod postgres;
 mod realtime;
 mod scim;
+mod search;
 mod shutdown;
 mod tidy;
 mod web_e2e;

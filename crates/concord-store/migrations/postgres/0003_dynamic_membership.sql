@@ -6,10 +6,11 @@
 -- Rules and geofences only ever remove the members they added.
 ALTER TABLE channel_members ADD COLUMN source TEXT NOT NULL DEFAULT 'manual';
 
--- kind 'rule': a MembershipRule; kind 'geofence': a GeoJSON Polygon or MultiPolygon.
+-- kind 'rule': a MembershipRule; 'geofence': a GeoJSON Polygon or MultiPolygon; 'dlp': the
+-- channel's DLP action (overriding the org default).
 CREATE TABLE channel_policies (
     channel_id BIGINT  NOT NULL REFERENCES channels(id),
-    kind       TEXT    NOT NULL CHECK (kind IN ('rule', 'geofence')),
+    kind       TEXT    NOT NULL CHECK (kind IN ('rule', 'geofence', 'dlp')),
     body       TEXT    NOT NULL,
     updated_at BIGINT  NOT NULL,
     PRIMARY KEY (channel_id, kind)

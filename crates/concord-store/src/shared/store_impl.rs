@@ -587,4 +587,142 @@ impl Store for SqlStore {
     async fn department_people(&self, id: DepartmentId) -> Result<Vec<(UserId, bool)>, StoreError> {
         self.dir_department_people(id).await.map_err(map_err)
     }
+
+    // Search.
+    async fn events_after(&self, after: Position, limit: i64) -> Result<Vec<StoredEvent>, StoreError> {
+        let rows = sqlx::query("SELECT id, created_at, payload FROM events WHERE id > $1 ORDER BY id LIMIT $2")
+            .bind(after)
+            .bind(limit)
+            .fetch_all(&self.read)
+            .await
+            .map_err(map_err)?;
+        rows.iter()
+            .map(|r| {
+                let payload: String = r.try_get("payload").map_err(map_err)?;
+                Ok(StoredEvent {
+                    position: r.try_get("id").map_err(map_err)?,
+                    at: ts(r.try_get("created_at").map_err(map_err)?),
+                    event: serde_json::from_str(&payload)
+                        .map_err(|e| StoreError::Unavailable(format!("undecodable event: {e}")))?,
+                })
+            })
+            .collect()
+    }
+
+    async fn log_head(&self) -> Result<Position, StoreError> {
+        sqlx::query_scalar(
+            "SELECT COALESCE((SELECT MAX(id) FROM events), (SELECT pruned_through FROM log_meta WHERE id = 1))",
+        )
+        .fetch_one(&self.read)
+        .await
+        .map_err(map_err)
+    }
+
+    async fn messages_after(&self, after: MessageId, limit: i64) -> Result<Vec<Message>, StoreError> {
+        let rows = sqlx::query(sqlf!("SELECT {MSG_COLS} FROM messages m WHERE m.id > $1 ORDER BY m.id LIMIT $2"))
+            .bind(after.0)
+            .bind(limit)
+            .fetch_all(&self.read)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(message_from_row).collect::<Result<Vec<_>, _>>().map_err(map_err)
+    }
+
+    async fn message_mentions(
+        &self,
+        ids: &[MessageId],
+    ) -> Result<Vec<(MessageId, Vec<UserId>, bool)>, StoreError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let mut q = QueryBuilder::<Db>::new("SELECT id, mention_all FROM messages WHERE id IN (");
+            let mut list = q.separated(", ");
+            for id in chunk {
+                list.push_bind(id.0);
+            }
+            q.push(") ORDER BY id");
+            let rows = q.build().fetch_all(&self.read).await.map_err(map_err)?;
+            let mut q = QueryBuilder::<Db>::new("SELECT message_id, user_id FROM message_mentions WHERE message_id IN (");
+            let mut list = q.separated(", ");
+            for id in chunk {
+                list.push_bind(id.0);
+            }
+            q.push(") ORDER BY message_id, user_id");
+            let mentions = q.build().fetch_all(&self.read).await.map_err(map_err)?;
+            let mut named: std::collections::HashMap<i64, Vec<UserId>> = std::collections::HashMap::new();
+            for row in &mentions {
+                let message: i64 = row.try_get("message_id").map_err(map_err)?;
+                named.entry(message).or_default().push(UserId(row.try_get("user_id").map_err(map_err)?));
+            }
+            for row in &rows {
+                let id: i64 = row.try_get("id").map_err(map_err)?;
+                let all: bool = row.try_get("mention_all").map_err(map_err)?;
+                out.push((MessageId(id), named.remove(&id).unwrap_or_default(), all));
+            }
+        }
+        Ok(out)
+    }
+
+    // Accounts security.
+    async fn open_session(
+        &self,
+        session: NewSession,
+        meta: SessionMeta,
+        challenge: Option<String>,
+        audit: NewAudit,
+    ) -> Result<(), StoreError> {
+        write_op!(self, op_open_session(session, meta, challenge, audit))
+    }
+
+    async fn user_sessions(&self, user: UserId) -> Result<Vec<SessionDetail>, StoreError> {
+        self.load_user_sessions(user).await.map_err(map_err)
+    }
+
+    async fn end_sessions(&self, user: UserId, which: SessionSelector, audit: NewAudit) -> Result<u64, StoreError> {
+        write_op!(self, op_end_sessions(user, which, audit))
+    }
+
+    async fn mfa(&self, user: UserId) -> Result<Option<MfaRecord>, StoreError> {
+        self.load_mfa(user).await.map_err(map_err)
+    }
+
+    async fn change_mfa(&self, user: UserId, change: MfaChange, audit: NewAudit) -> Result<(), StoreError> {
+        write_op!(self, op_change_mfa(user, change, audit))
+    }
+
+    async fn use_mfa_step(&self, user: UserId, step: i64) -> Result<bool, StoreError> {
+        write_op!(self, op_use_mfa_step(user, step))
+    }
+
+    async fn use_recovery_code(&self, user: UserId, code_hash: String, at: Timestamp) -> Result<bool, StoreError> {
+        write_op!(self, op_use_recovery_code(user, code_hash, at))
+    }
+
+    async fn recovery_codes_left(&self, user: UserId) -> Result<i64, StoreError> {
+        self.count_recovery_codes(user).await.map_err(map_err)
+    }
+
+    async fn login_failures(&self, user: UserId) -> Result<LoginFailures, StoreError> {
+        self.load_login_failures(user).await.map_err(map_err)
+    }
+
+    async fn record_login_failure(&self, user: UserId, max: u32, lock_until: Timestamp) -> Result<LoginFailures, StoreError> {
+        write_op!(self, op_record_login_failure(user, max, lock_until))
+    }
+
+    async fn clear_login_failures(&self, user: UserId) -> Result<(), StoreError> {
+        write_op!(self, op_clear_login_failures(user))
+    }
+
+    async fn create_mfa_challenge(&self, challenge: MfaChallenge, now: Timestamp) -> Result<(), StoreError> {
+        write_op!(self, op_create_mfa_challenge(challenge, now))
+    }
+
+    async fn mfa_challenge(&self, token_hash: &str) -> Result<Option<MfaChallenge>, StoreError> {
+        self.load_mfa_challenge(token_hash).await.map_err(map_err)
+    }
+
+    async fn delete_mfa_challenge(&self, token_hash: &str) -> Result<(), StoreError> {
+        let hash = token_hash.to_string();
+        write_op!(self, op_delete_mfa_challenge(hash))
+    }
 }

@@ -1,0 +1,191 @@
+//! The indexer: follows the durable event log into the search index.
+//!
+//! On start it resumes from the index's recorded position, reading the events table (or, if
+//! the log was pruned past that position, rebuilding from the messages table); then it waits
+//! for committed batches and, once enough events are pending or a short time has passed since
+//! the first pending message event, reads the new events from the table in log order and
+//! applies them as one commit tagged with the last position. Reading from the table rather
+//! than from the broadcast means a lagging subscriber loses nothing.
+
+use super::docs::{KnownRoots, ops_for_events, ops_for_messages, touches_index};
+use concord_core::Store;
+use concord_proto::MessageId;
+use concord_search::{IndexOp, SearchIndex};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+/// Events read from the table per round trip.
+const EVENTS_PER_READ: i64 = 2_000;
+/// Messages read per round trip during a rebuild, and upserts per commit.
+const MESSAGES_PER_READ: i64 = 5_000;
+const REBUILD_OPS_PER_COMMIT: usize = 100_000;
+/// Without message events, pending events are committed (to move the position) this late.
+const IDLE_COMMIT: Duration = Duration::from_secs(30);
+
+pub type IndexResult<T> = Result<T, String>;
+
+/// Runs `apply` on a blocking thread.
+pub async fn apply(index: &Arc<SearchIndex>, ops: Vec<IndexOp>, position: i64) -> IndexResult<()> {
+    let index = index.clone();
+    tokio::task::spawn_blocking(move || index.apply(&ops, position))
+        .await
+        .map_err(|e| format!("indexing thread failed: {e}"))?
+        .map_err(|e| e.to_string())
+}
+
+/// Reads every event after the index's position and applies it, until the table has no more;
+/// rebuilds first if the log was pruned past the index. Returns the position reached.
+pub async fn catch_up(
+    store: &dyn Store,
+    index: &Arc<SearchIndex>,
+    roots: &mut KnownRoots,
+) -> IndexResult<i64> {
+    let mut position = index.indexed_position().unwrap_or(0);
+    let pruned = store.pruned_through().await.map_err(|e| e.to_string())?;
+    if position < pruned {
+        tracing::warn!(
+            indexed = position,
+            pruned_through = pruned,
+            "the event log was pruned past the search index: rebuilding it from the messages"
+        );
+        position = rebuild(store, index).await?;
+    }
+    loop {
+        let events = store
+            .events_after(position, EVENTS_PER_READ)
+            .await
+            .map_err(|e| e.to_string())?;
+        let Some(last) = events.last().map(|e| e.position) else {
+            return Ok(position);
+        };
+        let ops = ops_for_events(store, &events, roots)
+            .await
+            .map_err(|e| e.to_string())?;
+        apply(index, ops, last).await?;
+        position = last;
+    }
+}
+
+/// Empties the index and fills it from the messages table, recording the log position read
+/// before the first message (events after it are applied again by the caller: upserts and
+/// deletes are idempotent). Returns that position.
+pub async fn rebuild(store: &dyn Store, index: &Arc<SearchIndex>) -> IndexResult<i64> {
+    let head = store.log_head().await.map_err(|e| e.to_string())?;
+    let cleared = index.clone();
+    tokio::task::spawn_blocking(move || cleared.clear())
+        .await
+        .map_err(|e| format!("indexing thread failed: {e}"))?
+        .map_err(|e| e.to_string())?;
+    let mut after = MessageId(0);
+    let mut pending = Vec::new();
+    let mut count = 0u64;
+    loop {
+        let messages = store
+            .messages_after(after, MESSAGES_PER_READ)
+            .await
+            .map_err(|e| e.to_string())?;
+        let Some(last) = messages.last().map(|m| m.id) else {
+            break;
+        };
+        after = last;
+        count += messages.len() as u64;
+        pending.extend(
+            ops_for_messages(store, &messages)
+                .await
+                .map_err(|e| e.to_string())?,
+        );
+        if pending.len() >= REBUILD_OPS_PER_COMMIT {
+            // Position 0 until done: a crash halfway leaves an index that rebuilds again.
+            apply(index, std::mem::take(&mut pending), 0).await?;
+            tracing::info!(messages = count, "search index rebuild in progress");
+        }
+    }
+    apply(index, pending, head).await?;
+    tracing::info!(messages = count, position = head, "search index rebuilt");
+    Ok(head)
+}
+
+/// Follows the log until `stop` turns true, then commits what is pending. Errors (store or
+/// index) are logged and retried from the index's position after a pause.
+pub async fn follow(
+    store: Arc<dyn Store>,
+    index: Arc<SearchIndex>,
+    commit_every: usize,
+    commit_interval: Duration,
+    mut stop: watch::Receiver<bool>,
+    reached: watch::Sender<i64>,
+) {
+    let mut roots = KnownRoots::default();
+    // Subscribe before reading the table, so nothing committed in between is missed.
+    let mut batches = store.subscribe();
+    let index_for_warm_up = index.clone();
+    let _ = tokio::task::spawn_blocking(move || {
+        concord_search::warm_up();
+        drop(index_for_warm_up);
+    })
+    .await;
+    let mut needs_catch_up = true;
+    let mut pending_events = 0usize;
+    let mut deadline: Option<Instant> = None;
+    loop {
+        if needs_catch_up || pending_events >= commit_every {
+            match catch_up(store.as_ref(), &index, &mut roots).await {
+                Ok(position) => {
+                    reached.send_replace(position);
+                    needs_catch_up = false;
+                    pending_events = 0;
+                    deadline = None;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "search indexer failed; retrying in 1 s");
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                        _ = stop.changed() => return,
+                    }
+                }
+            }
+        }
+        if *stop.borrow() {
+            return;
+        }
+        let sleep_until = deadline.unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
+        tokio::select! {
+            changed = stop.changed() => {
+                if changed.is_err() || *stop.borrow() {
+                    if pending_events > 0
+                        && let Err(error) = catch_up(store.as_ref(), &index, &mut roots).await
+                    {
+                        tracing::warn!(%error, "search indexer: final commit failed");
+                    }
+                    return;
+                }
+            }
+            batch = batches.recv() => match batch {
+                Ok(batch) => {
+                    let position = index.indexed_position().unwrap_or(0);
+                    let mut messages = false;
+                    for event in batch.iter().filter(|e| e.stored.position > position) {
+                        pending_events += 1;
+                        messages |= touches_index(&event.stored.event);
+                    }
+                    if pending_events > 0 {
+                        let wait = if messages { commit_interval } else { IDLE_COMMIT };
+                        let due = Instant::now() + wait;
+                        deadline = Some(deadline.map_or(due, |d| d.min(due)));
+                    }
+                }
+                Err(RecvError::Lagged(_)) => needs_catch_up = true,
+                Err(RecvError::Closed) => {
+                    let _ = catch_up(store.as_ref(), &index, &mut roots).await;
+                    return;
+                }
+            },
+            _ = tokio::time::sleep_until(sleep_until), if deadline.is_some() => {
+                needs_catch_up = true;
+            }
+        }
+    }
+}
