@@ -18,7 +18,10 @@ const TYPES: [&str; 6] = [
 ];
 
 fn dataset() -> Vec<Value> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/dlp/dev.jsonl");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/dlp/dev.jsonl"
+    );
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| {
         panic!(
             "the DLP labelled set is missing at {path} ({e}); it lives in the shared data \
@@ -68,9 +71,10 @@ impl Counts {
 }
 
 #[test]
-fn labelled_set_meets_the_bars_per_type() {
+fn dlp_labelled_set_meets_the_bars_per_type() {
     let scanner = DlpScanner::new(&[]).unwrap();
-    let mut counts: BTreeMap<&str, Counts> = TYPES.iter().map(|t| (*t, Counts::default())).collect();
+    let mut counts: BTreeMap<&str, Counts> =
+        TYPES.iter().map(|t| (*t, Counts::default())).collect();
     let mut misses = Vec::new();
     let mut pred_lines = Vec::new();
     for row in dataset() {
@@ -94,7 +98,8 @@ fn labelled_set_meets_the_bars_per_type() {
         let mut entities = Vec::new();
         for f in &findings {
             assert!(TYPES.contains(&f.kind.name()), "unexpected type {}", f.kind);
-            entities.push(serde_json::json!({"type": f.kind.name(), "start": f.start, "end": f.end}));
+            entities
+                .push(serde_json::json!({"type": f.kind.name(), "start": f.start, "end": f.end}));
             let (s, e) = trim(&chars, f.start, f.end);
             if s < e {
                 pred.insert((f.kind.name().to_string(), s, e));
@@ -117,7 +122,10 @@ fn labelled_set_meets_the_bars_per_type() {
 
         let (masked, _) = scanner.mask(text);
         let again = scanner.scan(&masked);
-        assert!(again.is_empty(), "{id}: masked text {masked:?} still has {again:?}");
+        assert!(
+            again.is_empty(),
+            "{id}: masked text {masked:?} still has {again:?}"
+        );
     }
     if let Some(out) = std::env::var_os("DLP_PRED_OUT") {
         std::fs::write(out, pred_lines.join("\n") + "\n").unwrap();
@@ -125,7 +133,10 @@ fn labelled_set_meets_the_bars_per_type() {
     let mut failed = Vec::new();
     for (t, c) in &counts {
         let (p, r) = (c.precision(), c.recall());
-        println!("{t:<16} tp {:>4} fp {:>3} fn {:>3} precision {p:.3} recall {r:.3}", c.tp, c.fp, c.fn_);
+        println!(
+            "{t:<16} tp {:>4} fp {:>3} fn {:>3} precision {p:.3} recall {r:.3}",
+            c.tp, c.fp, c.fn_
+        );
         let strict = matches!(*t, "cn_resident_id" | "bank_card");
         let (min_r, min_p) = if strict { (0.99, 0.95) } else { (0.95, 0.0) };
         if r < min_r || p < min_p {

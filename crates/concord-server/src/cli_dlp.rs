@@ -75,7 +75,11 @@ fn scan(
             .with_context(|| format!("{}:{}: not JSON", name.display(), i + 1))?;
         let (Some(id), Some(text)) = (row.get("id"), row.get("text").and_then(Value::as_str))
         else {
-            bail!("{}:{}: needs \"id\" and a string \"text\"", name.display(), i + 1);
+            bail!(
+                "{}:{}: needs \"id\" and a string \"text\"",
+                name.display(),
+                i + 1
+            );
         };
         let entities: Vec<Value> = scanner
             .scan(text)

@@ -577,8 +577,7 @@ impl Config {
         self.tls.validate()?;
         self.security.validate()?;
         self.search.validate()?;
-        concord_core::dlp::DlpScanner::new(&self.dlp.custom_patterns)
-            .map_err(|e| e.to_string())?;
+        concord_core::dlp::DlpScanner::new(&self.dlp.custom_patterns).map_err(|e| e.to_string())?;
         Ok(())
     }
 

@@ -40,6 +40,13 @@ enum Command {
         /// Address to listen on, e.g. 127.0.0.1:8080. Also CONCORD_LISTEN.
         #[arg(long)]
         listen: Option<SocketAddr>,
+        /// Serve HTTPS and WSS with this PEM certificate chain (with --tls-key). Also
+        /// CONCORD_TLS__CERT.
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The PEM private key for --tls-cert. Also CONCORD_TLS__KEY.
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Administration.
     Admin {
@@ -154,6 +161,8 @@ async fn sync_ldap(config: Config) -> anyhow::Result<()> {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // One TLS stack, ring, for everything that speaks TLS (HTTPS, LDAPS, outgoing HTTPS).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
     let (mut config, warnings) =
         Config::load(cli.config.as_deref(), std::env::vars()).map_err(anyhow::Error::msg)?;
@@ -166,7 +175,11 @@ async fn main() -> anyhow::Result<()> {
     if let Some(url) = cli.database_url {
         config.database_url = Some(url);
     }
-    match cli.command.unwrap_or(Command::Serve { listen: None }) {
+    match cli.command.unwrap_or(Command::Serve {
+        listen: None,
+        tls_cert: None,
+        tls_key: None,
+    }) {
         Command::Dlp { command } => cli_dlp::run(command, &config),
         Command::Search {
             command: SearchCommand::Reindex,
@@ -174,9 +187,17 @@ async fn main() -> anyhow::Result<()> {
         Command::Import {
             command: ImportCommand::Messages { file },
         } => concord_server::search::cli::import_messages(config, &file).await,
-        Command::Serve { listen } => {
+        Command::Serve {
+            listen,
+            tls_cert,
+            tls_key,
+        } => {
             if let Some(addr) = listen {
                 config.listen = addr;
+            }
+            if tls_cert.is_some() {
+                config.tls.cert = tls_cert;
+                config.tls.key = tls_key;
             }
             config.validate().map_err(anyhow::Error::msg)?;
             init_tracing(&config);
@@ -245,6 +266,7 @@ async fn main() -> anyhow::Result<()> {
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(?config, "starting");
+    let scheme = if config.tls.enabled() { "https" } else { "http" };
     let app = App::build(config).await?;
     let addr = app.local_addr();
     if app.services().store.count_users().await? == 0 {
@@ -256,7 +278,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         );
     }
     println!(
-        "Concord is listening on http://{addr} (API under /api/v1, OpenAPI at /api/v1/openapi.json)"
+        "Concord is listening on {scheme}://{addr} (API under /api/v1, OpenAPI at /api/v1/openapi.json)"
     );
     app.run(shutdown_signal()).await?;
     Ok(())

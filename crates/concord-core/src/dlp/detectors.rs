@@ -113,8 +113,16 @@ fn resident_id(n: &Normalized, ch: &[Run], out: &mut Vec<Candidate>) {
         }
         let g = &ch[..groups];
         let last = g[groups - 1];
-        let shape_full = if groups == 1 { l[0] == 18 } else { l[..3] == [6, 8, 4] };
-        let shape_x = if groups == 1 { l[0] == 17 } else { l[..3] == [6, 8, 3] };
+        let shape_full = if groups == 1 {
+            l[0] == 18
+        } else {
+            l[..3] == [6, 8, 4]
+        };
+        let shape_x = if groups == 1 {
+            l[0] == 17
+        } else {
+            l[..3] == [6, 8, 3]
+        };
         let mut digits = digits_of(n, g);
         let mut end = last.end;
         if shape_x && matches!(n.at(last.end), Some('X' | 'x')) && ends_cleanly(n, last.end + 1) {

@@ -50,7 +50,12 @@ pub fn mask_value(kind: &DetectorKind, span: &str) -> String {
 
 /// Keeps the first `front` and last `back` characters that satisfy `significant`, masks the
 /// other significant ones, and keeps everything else.
-fn keep_ends(chars: &[char], front: usize, back: usize, significant: impl Fn(char) -> bool) -> String {
+fn keep_ends(
+    chars: &[char],
+    front: usize,
+    back: usize,
+    significant: impl Fn(char) -> bool,
+) -> String {
     let total = chars.iter().filter(|&&c| significant(c)).count();
     let mut seen = 0;
     chars
@@ -84,7 +89,7 @@ fn email(chars: &[char]) -> String {
 }
 
 fn ip(chars: &[char]) -> String {
-    if chars.iter().any(|&c| c == ':') {
+    if chars.contains(&':') {
         return chars
             .iter()
             .map(|&c| if c.is_ascii_hexdigit() { MASK } else { c })

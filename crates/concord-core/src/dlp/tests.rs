@@ -70,13 +70,28 @@ fn plain_values_are_found_with_code_point_offsets() {
     let f = scanner().scan("电话13800138000谢谢");
     assert_eq!(f.len(), 1);
     assert_eq!((f[0].start, f[0].end), (2, 13));
-    assert_eq!(found("ID#11010519491231002X ok"), one("cn_resident_id", "11010519491231002X"));
-    assert_eq!(found("card 4111111111111111."), one("bank_card", "4111111111111111"));
+    assert_eq!(
+        found("ID#11010519491231002X ok"),
+        one("cn_resident_id", "11010519491231002X")
+    );
+    assert_eq!(
+        found("card 4111111111111111."),
+        one("bank_card", "4111111111111111")
+    );
     assert_eq!(found("SSN:078-05-1120"), one("us_ssn", "078-05-1120"));
     assert_eq!(found("Ping 10.0.0.1."), one("ip_address", "10.0.0.1"));
-    assert_eq!(found("http://[2001:db8::1]:8080/x"), one("ip_address", "2001:db8::1"));
-    assert_eq!(found("http://198.51.100.53:8080/login"), one("ip_address", "198.51.100.53"));
-    assert_eq!(found("mailto:a.b+hr@example.com."), one("email", "a.b+hr@example.com"));
+    assert_eq!(
+        found("http://[2001:db8::1]:8080/x"),
+        one("ip_address", "2001:db8::1")
+    );
+    assert_eq!(
+        found("http://198.51.100.53:8080/login"),
+        one("ip_address", "198.51.100.53")
+    );
+    assert_eq!(
+        found("mailto:a.b+hr@example.com."),
+        one("email", "a.b+hr@example.com")
+    );
     assert_eq!(
         found("抄送a@example.com;b@example.org"),
         vec![
@@ -184,7 +199,10 @@ fn masks_keep_the_shape_and_rescan_clean() {
         assert_eq!(s.scan(&masked), vec![], "{masked}");
     }
     let (unchanged, none) = s.mask("nothing here 2024-05-01");
-    assert_eq!((unchanged.as_str(), none.len()), ("nothing here 2024-05-01", 0));
+    assert_eq!(
+        (unchanged.as_str(), none.len()),
+        ("nothing here 2024-05-01", 0)
+    );
 }
 
 #[test]
@@ -212,14 +230,32 @@ fn custom_patterns_find_and_mask() {
     assert!(masked.contains('*'), "{masked}");
 
     for bad in [
-        CustomPattern { name: "".into(), regex: "x".into() },
-        CustomPattern { name: "Bad Name".into(), regex: "x".into() },
-        CustomPattern { name: "email".into(), regex: "x".into() },
-        CustomPattern { name: "ok".into(), regex: "(".into() },
-        CustomPattern { name: "ok".into(), regex: "x*".into() },
+        CustomPattern {
+            name: "".into(),
+            regex: "x".into(),
+        },
+        CustomPattern {
+            name: "Bad Name".into(),
+            regex: "x".into(),
+        },
+        CustomPattern {
+            name: "email".into(),
+            regex: "x".into(),
+        },
+        CustomPattern {
+            name: "ok".into(),
+            regex: "(".into(),
+        },
+        CustomPattern {
+            name: "ok".into(),
+            regex: "x*".into(),
+        },
     ] {
-        let e = DlpScanner::new(&[bad.clone()]).unwrap_err();
-        assert!(e.to_string().contains("dlp.custom_patterns"), "{bad:?}: {e}");
+        let e = DlpScanner::new(std::slice::from_ref(&bad)).unwrap_err();
+        assert!(
+            e.to_string().contains("dlp.custom_patterns"),
+            "{bad:?}: {e}"
+        );
     }
     assert!(DlpScanner::new(&[mrn.clone(), mrn]).is_err());
 }
@@ -275,4 +311,33 @@ fn odd_input_does_not_panic() {
     }
     let long: String = "13800138000 a@example.com 10.0.0.1 ".repeat(500);
     assert_eq!(s.scan(&long).len(), 1500);
+}
+
+#[test]
+fn random_confusable_text_never_panics_and_masks_clean() {
+    const ALPHABET: &[char] = &[
+        '0', '1', '3', '6', '8', '9', '２', '８', ' ', '-', '\u{3000}', '\u{2013}', '\u{200B}',
+        '\u{FEFF}', '@', '＠', '.', '．', ':', '+', '＋', 'X', 'x', 'a', 'f', 'z', '手', '，',
+    ];
+    let s = scanner();
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for _ in 0..3000 {
+        let len = (next() % 40) as usize;
+        let text: String = (0..len)
+            .map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize])
+            .collect();
+        let chars: Vec<char> = text.chars().collect();
+        for f in s.scan(&text) {
+            assert!(f.start < f.end && f.end <= chars.len(), "{text:?}: {f:?}");
+            assert_eq!(f.value, chars[f.start..f.end].iter().collect::<String>());
+        }
+        let (masked, _) = s.mask(&text);
+        assert!(s.scan(&masked).is_empty(), "{text:?} -> {masked:?}");
+    }
 }

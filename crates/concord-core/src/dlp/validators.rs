@@ -73,7 +73,7 @@ pub fn luhn(digits: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// 16 to 19 digits with a UnionPay (62), Visa (4) or Mastercard (51–55) prefix, passing Luhn.
@@ -89,7 +89,10 @@ pub fn is_bank_card(digits: &str) -> bool {
 /// 11 digits, `1[3-9]` then 9 more.
 pub fn is_mobile(digits: &str) -> bool {
     let b = digits.as_bytes();
-    b.len() == 11 && b.iter().all(u8::is_ascii_digit) && b[0] == b'1' && (b'3'..=b'9').contains(&b[1])
+    b.len() == 11
+        && b.iter().all(u8::is_ascii_digit)
+        && b[0] == b'1'
+        && (b'3'..=b'9').contains(&b[1])
 }
 
 /// An SSN from its three groups: area 001–899 but not 666, group 01–99, serial 0001–9999.

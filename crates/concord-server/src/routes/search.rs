@@ -23,11 +23,9 @@ use utoipa_axum::routes;
 
 /// The search routes; the import route gets its own body limit (`search.max_import_bytes`).
 pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
-    let import = OpenApiRouter::new()
-        .routes(routes!(import_messages))
-        .layer(axum::extract::DefaultBodyLimit::max(
-            state.config.search.max_import_bytes,
-        ));
+    let import = OpenApiRouter::new().routes(routes!(import_messages)).layer(
+        axum::extract::DefaultBodyLimit::max(state.config.search.max_import_bytes),
+    );
     OpenApiRouter::new()
         .routes(routes!(search))
         .routes(routes!(compliance_search))
@@ -134,7 +132,13 @@ pub async fn import_messages(
     });
     let (summary, position) = task
         .await
-        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the import failed"))?
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the import failed",
+            )
+        })?
         .map_err(DomainError::from)?;
     // Best effort: answer once the index has caught up, so the messages are searchable.
     state
@@ -171,7 +175,10 @@ fn request_from(q: &SearchQuery, me: UserId) -> Result<SearchRequest, ApiError> 
     if offset > concord_search::MAX_OFFSET {
         return Err(ApiError::bad_query("offset must be at most 10000"));
     }
-    let mut request = SearchRequest::new(q.q.clone().unwrap_or_default(), ChannelScope::Only(Vec::new()));
+    let mut request = SearchRequest::new(
+        q.q.clone().unwrap_or_default(),
+        ChannelScope::Only(Vec::new()),
+    );
     request.sender_id = q.sender_id;
     request.from_ms = parse_time("from", &q.from)?;
     request.to_ms = parse_time("to", &q.to)?;
@@ -206,7 +213,12 @@ async fn readable_channels(
             .membership(channel.id, actor.user_id)
             .await
             .map_err(DomainError::from)?;
-        authorize_channel(actor, ChannelAction::ReadHistory, &channel, membership.as_ref())?;
+        authorize_channel(
+            actor,
+            ChannelAction::ReadHistory,
+            &channel,
+            membership.as_ref(),
+        )?;
         if q.mentions_me.unwrap_or(false) && membership.is_none() {
             return Ok(Vec::new());
         }
@@ -249,7 +261,13 @@ async fn run(state: &AppState, request: SearchRequest) -> Result<SearchPage, Api
     let (offset, limit) = (request.offset, request.limit);
     let results = tokio::task::spawn_blocking(move || index.search(&request))
         .await
-        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "search failed"))?
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "search failed",
+            )
+        })?
         .map_err(search_error)?;
     let mut hits = Vec::with_capacity(results.hits.len());
     for hit in results.hits {
@@ -298,15 +316,17 @@ async fn run(state: &AppState, request: SearchRequest) -> Result<SearchPage, Api
 
 fn search_error(e: SearchError) -> ApiError {
     match e {
-        SearchError::EmptyQuery => {
-            ApiError::bad_query("give words to search for (q) or a filter")
-        }
+        SearchError::EmptyQuery => ApiError::bad_query("give words to search for (q) or a filter"),
         SearchError::QueryTooLong { .. }
         | SearchError::TooManyTerms { .. }
         | SearchError::InvalidRequest(_) => ApiError::bad_query(e.to_string()),
         other => {
             tracing::error!(error = %other, "search failed");
-            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "search is unavailable right now")
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "search is unavailable right now",
+            )
         }
     }
 }

@@ -49,7 +49,7 @@ pub struct RecoveryCodes {
 /// A session of the signed-in user.
 #[derive(Serialize, ToSchema)]
 pub struct SessionInfo {
-    /// Names the session for `DELETE /users/me/sessions/{id}` (not a token).
+    /// Names the session for `DELETE /users/me/sessions/{session_id}` (not a token).
     pub id: String,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: jiff::Timestamp,
@@ -152,7 +152,7 @@ pub async fn end_other_sessions(
 }
 
 /// Ends one of the signed-in user's sessions (the current one too, like logging out).
-#[utoipa::path(delete, path = "/users/me/sessions/{id}", tag = "auth", params(("id" = String, Path, description = "session id")), responses((status = 204, description = "ended"), ApiErrors), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/users/me/sessions/{session_id}", tag = "auth", params(("session_id" = String, Path, description = "session id")), responses((status = 204, description = "ended"), ApiErrors), security(("bearer" = [])))]
 pub async fn end_session(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -164,7 +164,7 @@ pub async fn end_session(
 
 /// Ends all of a person's sessions and closes their connections (user.manage where they are
 /// placed, or security.manage).
-#[utoipa::path(delete, path = "/users/{id}/sessions", tag = "users", params(("id" = i64, Path)), responses((status = 200, body = SessionsEnded), ApiErrors), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/users/{user_id}/sessions", tag = "users", params(("user_id" = i64, Path)), responses((status = 200, body = SessionsEnded), ApiErrors), security(("bearer" = [])))]
 pub async fn end_user_sessions(
     State(state): State<AppState>,
     Auth(actor): Auth,

@@ -38,7 +38,10 @@ pub async fn reindex(config: Config) -> anyhow::Result<()> {
         match opened {
             Ok(index) => drop(index),
             Err(concord_search::SearchError::IncompatibleIndex { .. }) => {}
-            Err(e) => bail!("cannot take the search index at {} ({e}); stop the server first", live.display()),
+            Err(e) => bail!(
+                "cannot take the search index at {} ({e}); stop the server first",
+                live.display()
+            ),
         }
     }
     let fresh = live.with_extension("new");
@@ -59,7 +62,8 @@ pub async fn reindex(config: Config) -> anyhow::Result<()> {
     if live.exists() {
         std::fs::rename(&live, &old).with_context(|| format!("moving {} aside", live.display()))?;
     }
-    std::fs::rename(&fresh, &live).with_context(|| format!("moving {} into place", fresh.display()))?;
+    std::fs::rename(&fresh, &live)
+        .with_context(|| format!("moving {} into place", fresh.display()))?;
     if old.exists() {
         std::fs::remove_dir_all(&old)?;
     }
@@ -110,7 +114,11 @@ pub async fn import_messages(config: Config, file: &Path) -> anyhow::Result<()> 
             summary.channels_created,
             summary.users_created,
             summary.skipped,
-            if total_bytes > 0 { format!(" of a {} MiB file", total_bytes >> 20) } else { String::new() },
+            if total_bytes > 0 {
+                format!(" of a {} MiB file", total_bytes >> 20)
+            } else {
+                String::new()
+            },
         );
     });
     let result = super::import::import(store.clone(), reader, None, Some(progress)).await;

@@ -41,10 +41,7 @@ async fn mentions_of(store: &dyn Store, ids: Vec<MessageId>) -> Result<MentionMa
 
 /// The index's view of `message`.
 pub fn document(message: &Message, mentions: &MentionMap) -> MessageDoc {
-    let (named, all) = mentions
-        .get(&message.id.0)
-        .cloned()
-        .unwrap_or_default();
+    let (named, all) = mentions.get(&message.id.0).cloned().unwrap_or_default();
     MessageDoc {
         message_id: message.id.0,
         channel_id: message.channel_id.0,

@@ -204,14 +204,19 @@ impl Importer {
     }
 
     async fn prepare(&mut self, raw: &str) -> Result<NewMessage, Failure> {
-        let line: Line = serde_json::from_str(raw.trim())
-            .map_err(|e| Failure::Line(format!("not a JSON object with channel, sender, ts, text: {e}")))?;
+        let line: Line = serde_json::from_str(raw.trim()).map_err(|e| {
+            Failure::Line(format!(
+                "not a JSON object with channel, sender, ts, text: {e}"
+            ))
+        })?;
         let at = parse_ts(&line.ts).map_err(Failure::Line)?;
         if line.text.trim().is_empty() {
             return Err(Failure::Line("empty text".into()));
         }
         if line.text.chars().count() > MAX_TEXT_CHARS {
-            return Err(Failure::Line(format!("text longer than {MAX_TEXT_CHARS} characters")));
+            return Err(Failure::Line(format!(
+                "text longer than {MAX_TEXT_CHARS} characters"
+            )));
         }
         let sender = self.user(&line.sender, at).await?;
         let channel = self.channel(&line.channel, sender, at).await?;
@@ -244,7 +249,10 @@ impl Importer {
         if let Some(id) = self.users.get(username) {
             return Ok(Some(*id));
         }
-        let found = self.store.users_by_usernames(&[username.to_string()]).await?;
+        let found = self
+            .store
+            .users_by_usernames(&[username.to_string()])
+            .await?;
         Ok(found.first().map(|user| {
             self.users.insert(username.to_string(), user.id);
             user.id
@@ -252,8 +260,8 @@ impl Importer {
     }
 
     async fn user(&mut self, raw: &str, at: Timestamp) -> Result<UserId, Failure> {
-        let username = validate::username(raw)
-            .map_err(|e| Failure::Line(format!("sender {raw:?}: {e}")))?;
+        let username =
+            validate::username(raw).map_err(|e| Failure::Line(format!("sender {raw:?}: {e}")))?;
         if let Some(id) = self.known_user(&username).await? {
             return Ok(id);
         }
@@ -291,7 +299,12 @@ impl Importer {
         Ok(user.id)
     }
 
-    async fn channel(&mut self, raw: &str, sender: UserId, at: Timestamp) -> Result<ChannelId, Failure> {
+    async fn channel(
+        &mut self,
+        raw: &str,
+        sender: UserId,
+        at: Timestamp,
+    ) -> Result<ChannelId, Failure> {
         let name = validate::label("channel", raw, MAX_CHANNEL_NAME)
             .map_err(|e| Failure::Line(format!("channel {raw:?}: {e}")))?;
         if let Some(id) = self.channels.get(&name) {

@@ -66,7 +66,12 @@ pub async fn open_index(dir: &Path, options: SearchIndexOptions) -> Result<Searc
                 tracing::debug!(%error, "search index busy; retrying");
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
-            Err(error) => return Err(format!("cannot open the search index at {}: {error}", dir.display())),
+            Err(error) => {
+                return Err(format!(
+                    "cannot open the search index at {}: {error}",
+                    dir.display()
+                ));
+            }
         }
     }
 }
@@ -145,7 +150,9 @@ impl Search {
             .unwrap_or_else(|e| e.into_inner())
             .take();
         if let Some(task) = task
-            && tokio::time::timeout(Duration::from_secs(10), task).await.is_err()
+            && tokio::time::timeout(Duration::from_secs(10), task)
+                .await
+                .is_err()
         {
             tracing::warn!("the search indexer did not stop within 10 s");
         }

@@ -365,6 +365,7 @@ async fn every_documented_operation_requires_a_token_unless_declared_public() {
     assert_eq!(status, StatusCode::OK, "{doc}");
     let public: BTreeSet<&str> = BTreeSet::from([
         "POST /api/v1/auth/login",
+        "POST /api/v1/auth/login/mfa",
         "GET /api/v1/openapi.json",
         "GET /healthz",
         "GET /readyz",

@@ -40,18 +40,38 @@ async fn block_refuses_sends_and_edits_over_rest_and_stores_nothing() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["error"]["code"], "dlp_blocked");
     let message = body["error"]["message"].as_str().unwrap();
-    assert!(message.contains("cn_resident_id") && message.contains("cn_mobile"), "{message}");
-    assert!(!message.contains("11010519491231002X"), "the value is not echoed: {message}");
+    assert!(
+        message.contains("cn_resident_id") && message.contains("cn_mobile"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("11010519491231002X"),
+        "the value is not echoed: {message}"
+    );
 
     let (status, body) = app
-        .post(Some(&alice.token), &path, json!({"text": "chart MRN-00123456 please"}))
+        .post(
+            Some(&alice.token),
+            &path,
+            json!({"text": "chart MRN-00123456 please"}),
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    assert!(body["error"]["message"].as_str().unwrap().contains("medical_record"));
-    assert!(history(&app, &alice.token, ch).await.is_empty(), "nothing stored");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("medical_record")
+    );
+    assert!(
+        history(&app, &alice.token, ch).await.is_empty(),
+        "nothing stored"
+    );
 
     // Clean text goes through; an edit that adds personal data is refused and changes nothing.
-    let sent = app.send(&alice, ch, "welcome aboard, order 202503152014004719").await;
+    let sent = app
+        .send(&alice, ch, "welcome aboard, order 202503152014004719")
+        .await;
     let id = sent["id"].as_i64().unwrap();
     let (status, body) = app
         .patch(
@@ -64,10 +84,16 @@ async fn block_refuses_sends_and_edits_over_rest_and_stores_nothing() {
     assert!(body["error"]["message"].as_str().unwrap().contains("email"));
     let stored = history(&app, &alice.token, ch).await;
     assert_eq!(stored.len(), 1);
-    assert_eq!(stored[0]["text"], "welcome aboard, order 202503152014004719");
+    assert_eq!(
+        stored[0]["text"],
+        "welcome aboard, order 202503152014004719"
+    );
     assert!(stored[0]["edited_at"].is_null());
     let (_, versions) = app
-        .get(Some(&alice.token), &format!("/api/v1/messages/{id}/versions"))
+        .get(
+            Some(&alice.token),
+            &format!("/api/v1/messages/{id}/versions"),
+        )
         .await;
     assert!(!versions.to_string().contains("zhang.wei"), "{versions}");
 }
@@ -90,7 +116,10 @@ async fn block_over_the_websocket_answers_an_error_frame() {
     assert_eq!(f["request_id"], "r1");
     assert_eq!(f["code"], "dlp_blocked");
     let message = f["message"].as_str().unwrap();
-    assert!(message.contains("us_ssn") && message.contains("bank_card"), "{message}");
+    assert!(
+        message.contains("us_ssn") && message.contains("bank_card"),
+        "{message}"
+    );
     b.expect_silence(Duration::from_millis(300)).await;
     assert!(history(&app, &alice.token, ch).await.is_empty());
 
@@ -153,9 +182,18 @@ async fn mask_stores_and_delivers_masked_text_over_rest_and_websocket() {
         .iter()
         .map(|m| m["text"].as_str().unwrap_or_default().to_string())
         .collect();
-    assert_eq!(texts, vec!["更正：卡号 6222***********2444".to_string(), want.to_string()]);
+    assert_eq!(
+        texts,
+        vec![
+            "更正：卡号 6222***********2444".to_string(),
+            want.to_string()
+        ]
+    );
     let (_, versions) = app
-        .get(Some(&alice.token), &format!("/api/v1/messages/{id}/versions"))
+        .get(
+            Some(&alice.token),
+            &format!("/api/v1/messages/{id}/versions"),
+        )
         .await;
     let all = versions.to_string();
     for secret in ["11010519491231002X", "138 0013 8000", "6222600260001072444"] {

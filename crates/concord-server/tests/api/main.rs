@@ -3,6 +3,7 @@
 
 mod support;
 
+mod account_security;
 mod accounts;
 mod audit_chain;
 mod authz;
@@ -24,4 +25,5 @@ mod scim;
 mod search;
 mod shutdown;
 mod tidy;
+mod tls;
 mod web_e2e;

@@ -13,7 +13,16 @@ use std::collections::BTreeSet;
 /// Every operation the server serves, as `METHOD path` in the document's spelling.
 const EXPECTED_OPERATIONS: &[&str] = &[
     "POST /api/v1/auth/login",
+    "POST /api/v1/auth/login/mfa",
     "POST /api/v1/auth/logout",
+    "GET /api/v1/users/me/mfa",
+    "POST /api/v1/users/me/mfa/totp",
+    "POST /api/v1/users/me/mfa/totp/confirm",
+    "POST /api/v1/users/me/mfa/totp/disable",
+    "GET /api/v1/users/me/sessions",
+    "DELETE /api/v1/users/me/sessions",
+    "DELETE /api/v1/users/me/sessions/{session_id}",
+    "DELETE /api/v1/users/{user_id}/sessions",
     "GET /api/v1/users/me",
     "GET /api/v1/users",
     "POST /api/v1/users",
@@ -86,6 +95,7 @@ const EXPECTED_OPERATIONS: &[&str] = &[
 /// Operations anyone may call without a token.
 const PUBLIC_OPERATIONS: &[&str] = &[
     "POST /api/v1/auth/login",
+    "POST /api/v1/auth/login/mfa",
     "GET /api/v1/openapi.json",
     "GET /healthz",
     "GET /readyz",

@@ -92,8 +92,13 @@ async fn index_follows_sends_edits_and_deletes_live() {
     let app = spawn_app().await;
     let alice = app.user("alice").await;
     let room = app.channel(&alice, "general", "public", &[]).await;
-    let sent = app.send(&alice, room, "企业级即时通讯工具 ships today").await;
-    let body = search_until(&app, &alice, &[("q", "即时通讯")], |ids| ids == [id(&sent)]).await;
+    let sent = app
+        .send(&alice, room, "企业级即时通讯工具 ships today")
+        .await;
+    let body = search_until(&app, &alice, &[("q", "即时通讯")], |ids| {
+        ids == [id(&sent)]
+    })
+    .await;
     let hit = &body["hits"][0];
     assert_eq!(hit["channel_id"], room);
     assert_eq!(hit["sender_id"], alice.id);
@@ -120,7 +125,10 @@ async fn index_follows_sends_edits_and_deletes_live() {
     search_until(&app, &alice, &[("q", "即时通讯")], |ids| ids.is_empty()).await;
 
     let (status, _) = app
-        .delete(Some(&alice.token), &format!("/api/v1/messages/{}", id(&sent)))
+        .delete(
+            Some(&alice.token),
+            &format!("/api/v1/messages/{}", id(&sent)),
+        )
         .await;
     assert!(status.is_success());
     search_until(&app, &alice, &[("q", "meeting")], |ids| ids.is_empty()).await;
@@ -136,14 +144,21 @@ async fn results_hold_only_what_the_caller_may_read() {
     let visitor = guest(&app, &admin, "visitor").await;
     let secret = app.channel(&alice, "secret", "private", &[&bob]).await;
     let open = app.channel(&alice, "open", "public", &[]).await;
-    let hidden = app.send(&alice, secret, "药方 in the private room @bob").await;
+    let hidden = app
+        .send(&alice, secret, "药方 in the private room @bob")
+        .await;
     let public = app.send(&alice, open, "药店 in the public room").await;
 
     search_until(&app, &bob, &[("q", "药")], |ids| ids.len() == 2).await;
     // carol is not in the private channel but may browse public ones.
     let body = search_until(&app, &carol, &[("q", "药")], |ids| ids == [id(&public)]).await;
     assert_eq!(body["total"], 1);
-    let (status, _) = search(&app, &carol, &[("q", "药"), ("channel_id", &secret.to_string())]).await;
+    let (status, _) = search(
+        &app,
+        &carol,
+        &[("q", "药"), ("channel_id", &secret.to_string())],
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     // An org admin is no member either: normal search does not reach private channels.
     let (_, body) = search(&app, &admin, &[("q", "药")]).await;
@@ -152,10 +167,20 @@ async fn results_hold_only_what_the_caller_may_read() {
     let (status, body) = search(&app, &visitor, &[("q", "药")]).await;
     assert_eq!(status, StatusCode::OK);
     assert!(ids(&body).is_empty(), "{body}");
-    let (status, _) = search(&app, &visitor, &[("q", "药"), ("channel_id", &open.to_string())]).await;
+    let (status, _) = search(
+        &app,
+        &visitor,
+        &[("q", "药"), ("channel_id", &open.to_string())],
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     // Filters: channel, mentions.
-    let (_, body) = search(&app, &bob, &[("q", "药"), ("channel_id", &secret.to_string())]).await;
+    let (_, body) = search(
+        &app,
+        &bob,
+        &[("q", "药"), ("channel_id", &secret.to_string())],
+    )
+    .await;
     assert_eq!(ids(&body), [id(&hidden)]);
     let (_, body) = search(&app, &bob, &[("mentions_me", "true")]).await;
     assert_eq!(ids(&body), [id(&hidden)]);
@@ -250,7 +275,10 @@ async fn chinese_and_english_queries() {
     let meetings = app.send(&alice, room, "Two meetings tomorrow").await;
     let mixed = app.send(&alice, room, "明天的meeting改到3点").await;
     let _other = app.send(&alice, room, "nothing relevant here").await;
-    search_until(&app, &alice, &[("q", "即时通讯")], |ids| ids == [id(&im)]).await;
+    search_until(&app, &alice, &[("q", "即时通讯")], |ids| {
+        ids == [id(&im)]
+    })
+    .await;
     let body = search_until(&app, &alice, &[("q", "药")], |ids| ids.len() == 3).await;
     let mut found = ids(&body);
     found.sort();
@@ -269,7 +297,12 @@ async fn chinese_and_english_queries() {
     let (_, body) = search(&app, &alice, &[("q", "药"), ("limit", "2")]).await;
     assert_eq!(ids(&body).len(), 2);
     assert_eq!(body["next_offset"], 2);
-    let (_, body) = search(&app, &alice, &[("q", "药"), ("limit", "2"), ("offset", "2")]).await;
+    let (_, body) = search(
+        &app,
+        &alice,
+        &[("q", "药"), ("limit", "2"), ("offset", "2")],
+    )
+    .await;
     assert_eq!(ids(&body).len(), 1);
     assert!(body["next_offset"].is_null());
 }
@@ -308,10 +341,16 @@ not json
         .as_i64()
         .unwrap();
     let (_, history) = app
-        .get(Some(&carol.token), &format!("/api/v1/channels/{channel}/messages"))
+        .get(
+            Some(&carol.token),
+            &format!("/api/v1/channels/{channel}/messages"),
+        )
         .await;
     let messages = history["messages"].as_array().unwrap();
-    let times: Vec<&str> = messages.iter().map(|m| m["created_at"].as_str().unwrap()).collect();
+    let times: Vec<&str> = messages
+        .iter()
+        .map(|m| m["created_at"].as_str().unwrap())
+        .collect();
     assert_eq!(
         times,
         [
@@ -321,19 +360,32 @@ not json
             "2021-03-02T00:00:00Z"
         ]
     );
-    let texts: Vec<&str> = messages.iter().map(|m| m["text"].as_str().unwrap()).collect();
+    let texts: Vec<&str> = messages
+        .iter()
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
     assert_eq!(texts[0], "first 药 note");
     assert_eq!(texts[2], "third 药 note");
-    let seqs: Vec<i64> = messages.iter().map(|m| m["seq"].as_i64().unwrap()).collect();
+    let seqs: Vec<i64> = messages
+        .iter()
+        .map(|m| m["seq"].as_i64().unwrap())
+        .collect();
     assert_eq!(seqs, [1, 2, 3, 4]);
     // Imported users exist and cannot sign in with any password.
     let (status, _) = app
-        .post(None, "/api/v1/auth/login", json!({"login": "old_wang", "password": "!imported"}))
+        .post(
+            None,
+            "/api/v1/auth/login",
+            json!({"login": "old_wang", "password": "!imported"}),
+        )
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
     // Searchable, and time filters are exact at their boundaries (from inclusive, to exclusive).
-    let all = search_until(&app, &carol, &[("q", "药"), ("sort", "oldest")], |ids| ids.len() == 4).await;
+    let all = search_until(&app, &carol, &[("q", "药"), ("sort", "oldest")], |ids| {
+        ids.len() == 4
+    })
+    .await;
     let found = ids(&all);
     let q = |from: &'static str, to: &'static str| {
         let mut p = vec![("q", "药"), ("sort", "oldest")];
@@ -353,8 +405,93 @@ not json
     assert_eq!(ids(&body), found[..2]);
     let (_, body) = search(&app, &carol, &q("", "2021-03-01T08:00:00+08:00")).await;
     assert!(ids(&body).is_empty());
-    let (_, body) = search(&app, &carol, &q("2021-03-01T00:00:00Z", "2021-03-02T00:00:00Z")).await;
+    let (_, body) = search(
+        &app,
+        &carol,
+        &q("2021-03-01T00:00:00Z", "2021-03-02T00:00:00Z"),
+    )
+    .await;
     assert_eq!(ids(&body), found[..3]);
     let (_, body) = search(&app, &carol, &[("sender_id", &carol.id.to_string())]).await;
     assert_eq!(ids(&body), found[3..]);
+}
+
+/// `concord import messages` then `concord search reindex`, offline, on one data dir.
+#[test]
+fn cli_imports_indexes_and_reindexes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let file = dir.path().join("history.jsonl");
+    let mut lines = String::new();
+    for i in 0..300 {
+        let channel = ["alpha", "beta", "gamma"][i % 3];
+        let text = if i % 10 == 0 {
+            "企业级即时通讯工具"
+        } else {
+            "weekly meetings"
+        };
+        lines.push_str(&format!(
+            "{{\"channel\": \"{channel}\", \"sender\": \"user{}\", \"ts\": {}, \"text\": \"{text} {i}\"}}\n",
+            i % 7,
+            1_600_000_000_000i64 + i as i64 * 1000
+        ));
+    }
+    std::fs::write(&file, lines).unwrap();
+    let run = |args: &[&str]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_concord"));
+        for (key, _) in std::env::vars() {
+            if key.starts_with("CONCORD_") {
+                cmd.env_remove(key);
+            }
+        }
+        let out = cmd.arg("--data-dir").arg(data).args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(out.status.success(), "{args:?}: {stderr}");
+        stderr
+    };
+    let log = run(&["import", "messages", file.to_str().unwrap()]);
+    assert!(log.contains("imported 300 messages"), "{log}");
+    assert!(log.contains("search index up to date"), "{log}");
+    let count = |query: &str| {
+        let index = concord_search::SearchIndex::open(
+            &dir.path().join("search"),
+            &concord_search::SearchIndexOptions::default(),
+        )
+        .unwrap();
+        let request = concord_search::SearchRequest::new(query, concord_search::ChannelScope::All);
+        index.search(&request).unwrap().total
+    };
+    assert_eq!(count("即时通讯"), 30);
+    assert_eq!(count("meeting"), 270);
+    let log = run(&["search", "reindex"]);
+    assert!(log.contains("reindexed 300 messages"), "{log}");
+    assert_eq!(count("即时通讯"), 30);
+    assert_eq!(count("meeting"), 270);
+}
+
+/// If the event log was pruned past the index (a long outage), the index is rebuilt from the
+/// messages.
+#[tokio::test]
+async fn a_log_pruned_past_the_index_is_rebuilt_from_the_messages() {
+    let mut app = spawn_app_configured(|c| c.search.enabled = false).await;
+    let alice = app.user("alice").await;
+    let room = app.channel(&alice, "general", "public", &[]).await;
+    let kept = app.send(&alice, room, "药 survives the outage").await;
+    let gone = app.send(&alice, room, "药 deleted during the outage").await;
+    let (status, _) = app
+        .delete(
+            Some(&alice.token),
+            &format!("/api/v1/messages/{}", id(&gone)),
+        )
+        .await;
+    assert!(status.is_success());
+    let later = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1);
+    assert!(app.services.store.prune_events(later).await.unwrap() > 0);
+    app.config.search.enabled = true;
+    let app = app.restart().await;
+    let alice = TestUser {
+        token: app.login("alice", PASSWORD).await,
+        ..alice
+    };
+    search_until(&app, &alice, &[("q", "药")], |ids| ids == [id(&kept)]).await;
 }
