@@ -87,17 +87,25 @@ impl ChainedEntry {
 pub enum Tamper {
     #[error("audit entry {id} was edited: its content no longer matches its hash")]
     Edited { id: i64 },
-    #[error("an audit entry between {before} and {after} was deleted: entry {after} does not follow entry {before}")]
+    #[error(
+        "an audit entry between {before} and {after} was deleted: entry {after} does not follow entry {before}"
+    )]
     Deleted { before: i64, after: i64 },
-    #[error("audit entry {id} was inserted: it is not part of the chain (the next entry follows the one before it)")]
+    #[error(
+        "audit entry {id} was inserted: it is not part of the chain (the next entry follows the one before it)"
+    )]
     Inserted { id: i64 },
     #[error("audit entry {id} is out of order: it follows a later entry")]
     Reordered { id: i64 },
     #[error("checkpoint {checkpoint} names entry {through_id}, which is missing")]
     CheckpointEntryMissing { checkpoint: i64, through_id: i64 },
-    #[error("the log was rewritten: entry {through_id} no longer has the hash signed in checkpoint {checkpoint}")]
+    #[error(
+        "the log was rewritten: entry {through_id} no longer has the hash signed in checkpoint {checkpoint}"
+    )]
     CheckpointMismatch { checkpoint: i64, through_id: i64 },
-    #[error("checkpoint {checkpoint} has a bad signature or was signed by a key that is not this server's")]
+    #[error(
+        "checkpoint {checkpoint} has a bad signature or was signed by a key that is not this server's"
+    )]
     BadSignature { checkpoint: i64 },
 }
 
@@ -127,18 +135,32 @@ pub fn verify_chain(
             }
         } else if !self_consistent {
             return Err(Tamper::Edited { id: e.id });
-        } else if let Some(j) = entries[..i].iter().rposition(|earlier| earlier.hash == e.prev_hash) {
+        } else if let Some(j) = entries[..i]
+            .iter()
+            .rposition(|earlier| earlier.hash == e.prev_hash)
+        {
             // It follows an earlier entry: whatever stands between was slipped in.
-            return Err(Tamper::Inserted { id: entries[j + 1].id });
+            return Err(Tamper::Inserted {
+                id: entries[j + 1].id,
+            });
         } else if e.prev_hash.is_empty() {
             // It claims to start the log, yet entries stand before it.
             return Err(Tamper::Inserted { id: entries[0].id });
-        } else if entries[i + 1..].iter().any(|later| later.hash == e.prev_hash) {
+        } else if entries[i + 1..]
+            .iter()
+            .any(|later| later.hash == e.prev_hash)
+        {
             return Err(Tamper::Reordered { id: e.id });
-        } else if entries.get(i + 1).is_some_and(|next| next.prev_hash == expected_prev) {
+        } else if entries
+            .get(i + 1)
+            .is_some_and(|next| next.prev_hash == expected_prev)
+        {
             return Err(Tamper::Inserted { id: e.id });
         } else {
-            return Err(Tamper::Deleted { before: previous_id.unwrap_or(0), after: e.id });
+            return Err(Tamper::Deleted {
+                before: previous_id.unwrap_or(0),
+                after: e.id,
+            });
         }
         expected_prev = e.hash.clone();
         previous_id = Some(e.id);
@@ -148,14 +170,27 @@ pub fn verify_chain(
         let key = hex::decode(&cp.public_key).unwrap_or_default();
         if cp.public_key != trusted_public_key
             || cp.suite != suite
-            || !crypto::verify(suite, &key, &checkpoint_message(cp.through_id, &cp.hash), &signed)
+            || !crypto::verify(
+                suite,
+                &key,
+                &checkpoint_message(cp.through_id, &cp.hash),
+                &signed,
+            )
         {
             return Err(Tamper::BadSignature { checkpoint: cp.id });
         }
         match entries.iter().find(|e| e.id == cp.through_id) {
-            None => return Err(Tamper::CheckpointEntryMissing { checkpoint: cp.id, through_id: cp.through_id }),
+            None => {
+                return Err(Tamper::CheckpointEntryMissing {
+                    checkpoint: cp.id,
+                    through_id: cp.through_id,
+                });
+            }
             Some(e) if e.hash != cp.hash => {
-                return Err(Tamper::CheckpointMismatch { checkpoint: cp.id, through_id: cp.through_id });
+                return Err(Tamper::CheckpointMismatch {
+                    checkpoint: cp.id,
+                    through_id: cp.through_id,
+                });
             }
             Some(_) => {}
         }
@@ -225,11 +260,20 @@ mod tests {
         let key = hex::encode(SigningKey::generate(suite).public_key());
         let mut edited = chain(suite, 6);
         edited[3].target = "user:999".into();
-        assert_eq!(verify_chain(suite, &edited, &[], &key), Err(Tamper::Edited { id: 4 }));
+        assert_eq!(
+            verify_chain(suite, &edited, &[], &key),
+            Err(Tamper::Edited { id: 4 })
+        );
 
         let mut deleted = chain(suite, 6);
         deleted.remove(2);
-        assert_eq!(verify_chain(suite, &deleted, &[], &key), Err(Tamper::Deleted { before: 2, after: 4 }));
+        assert_eq!(
+            verify_chain(suite, &deleted, &[], &key),
+            Err(Tamper::Deleted {
+                before: 2,
+                after: 4
+            })
+        );
 
         let mut inserted = chain(suite, 6);
         let mut forged = inserted[2].clone();
@@ -237,11 +281,17 @@ mod tests {
         forged.prev_hash = inserted[2].hash.clone();
         forged.hash = forged.recomputed(suite);
         inserted.insert(3, forged);
-        assert_eq!(verify_chain(suite, &inserted, &[], &key), Err(Tamper::Inserted { id: 100 }));
+        assert_eq!(
+            verify_chain(suite, &inserted, &[], &key),
+            Err(Tamper::Inserted { id: 100 })
+        );
 
         let mut reordered = chain(suite, 6);
         reordered.swap(2, 3);
-        assert_eq!(verify_chain(suite, &reordered, &[], &key), Err(Tamper::Reordered { id: 4 }));
+        assert_eq!(
+            verify_chain(suite, &reordered, &[], &key),
+            Err(Tamper::Reordered { id: 4 })
+        );
     }
 
     #[test]
@@ -261,10 +311,16 @@ mod tests {
         let public = hex::encode(key.public_key());
         assert_eq!(
             verify_chain(suite, &rewritten, &cps, &public),
-            Err(Tamper::CheckpointMismatch { checkpoint: 1, through_id: 4 })
+            Err(Tamper::CheckpointMismatch {
+                checkpoint: 1,
+                through_id: 4
+            })
         );
         let stranger = SigningKey::generate(suite);
         let forged = vec![checkpoint(&stranger, &rewritten[3])];
-        assert_eq!(verify_chain(suite, &rewritten, &forged, &public), Err(Tamper::BadSignature { checkpoint: 1 }));
+        assert_eq!(
+            verify_chain(suite, &rewritten, &forged, &public),
+            Err(Tamper::BadSignature { checkpoint: 1 })
+        );
     }
 }

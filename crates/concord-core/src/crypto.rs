@@ -70,7 +70,9 @@ pub struct SigningKey {
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SigningKey").field("suite", &self.suite).finish_non_exhaustive()
+        f.debug_struct("SigningKey")
+            .field("suite", &self.suite)
+            .finish_non_exhaustive()
     }
 }
 
@@ -97,16 +99,23 @@ impl SigningKey {
     pub fn from_bytes(suite: Suite, secret: &[u8]) -> Result<Self, CryptoError> {
         let pair = match suite {
             Suite::Standard => KeyPair::Ed25519(
-                ring::signature::Ed25519KeyPair::from_pkcs8(secret).map_err(|_| CryptoError::BadKey("Ed25519"))?,
+                ring::signature::Ed25519KeyPair::from_pkcs8(secret)
+                    .map_err(|_| CryptoError::BadKey("Ed25519"))?,
             ),
             Suite::Gm => {
-                let key = sm2::SecretKey::from_slice(secret).map_err(|_| CryptoError::BadKey("SM2"))?;
+                let key =
+                    sm2::SecretKey::from_slice(secret).map_err(|_| CryptoError::BadKey("SM2"))?;
                 KeyPair::Sm2(Box::new(
-                    sm2::dsa::SigningKey::new(SM2_DISTID, &key).map_err(|_| CryptoError::BadKey("SM2"))?,
+                    sm2::dsa::SigningKey::new(SM2_DISTID, &key)
+                        .map_err(|_| CryptoError::BadKey("SM2"))?,
                 ))
             }
         };
-        Ok(Self { suite, secret: secret.to_vec(), pair })
+        Ok(Self {
+            suite,
+            secret: secret.to_vec(),
+            pair,
+        })
     }
 
     pub fn suite(&self) -> Suite {
@@ -143,9 +152,11 @@ impl SigningKey {
 /// Whether `signature` over `message` was made by the holder of `public_key`.
 pub fn verify(suite: Suite, public_key: &[u8], message: &[u8], signature: &[u8]) -> bool {
     match suite {
-        Suite::Standard => ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, public_key)
-            .verify(message, signature)
-            .is_ok(),
+        Suite::Standard => {
+            ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, public_key)
+                .verify(message, signature)
+                .is_ok()
+        }
         Suite::Gm => {
             use sm2::dsa::signature::Verifier;
             let Ok(key) = sm2::dsa::VerifyingKey::from_sec1_bytes(SM2_DISTID, public_key) else {
@@ -210,8 +221,11 @@ mod tests {
         let sig = unhex(
             "d1dcccedd9fb785e0f67c16b7c52901625c0b69de9bca2144acc7be713cad2fcf7d1eae6e3a157b36c65f672f738ca8b46298bf149a6510072c431b49cd88b1c",
         );
-        let key = sm2::dsa::VerifyingKey::from_sec1_bytes("example@rustcrypto.org", &public).unwrap();
-        let sig = sm2::dsa::Signature::from_bytes(&<[u8; 64]>::try_from(sig.as_slice()).unwrap().into()).unwrap();
+        let key =
+            sm2::dsa::VerifyingKey::from_sec1_bytes("example@rustcrypto.org", &public).unwrap();
+        let sig =
+            sm2::dsa::Signature::from_bytes(&<[u8; 64]>::try_from(sig.as_slice()).unwrap().into())
+                .unwrap();
         assert!(key.verify(b"testing", &sig).is_ok());
         assert!(key.verify(b"testinG", &sig).is_err());
     }
@@ -223,10 +237,19 @@ mod tests {
             let again = SigningKey::from_bytes(suite, key.to_bytes()).unwrap();
             assert_eq!(key.public_key(), again.public_key());
             let sig = again.sign(b"checkpoint 42");
-            assert!(verify(suite, &key.public_key(), b"checkpoint 42", &sig), "{suite:?}");
-            assert!(!verify(suite, &key.public_key(), b"checkpoint 43", &sig), "{suite:?}");
+            assert!(
+                verify(suite, &key.public_key(), b"checkpoint 42", &sig),
+                "{suite:?}"
+            );
+            assert!(
+                !verify(suite, &key.public_key(), b"checkpoint 43", &sig),
+                "{suite:?}"
+            );
             let other = SigningKey::generate(suite);
-            assert!(!verify(suite, &other.public_key(), b"checkpoint 42", &sig), "{suite:?}");
+            assert!(
+                !verify(suite, &other.public_key(), b"checkpoint 42", &sig),
+                "{suite:?}"
+            );
         }
         assert!(SigningKey::from_bytes(Suite::Gm, &[0u8; 5]).is_err());
         assert!(SigningKey::from_bytes(Suite::Standard, &[1u8; 48]).is_err());

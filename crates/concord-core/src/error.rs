@@ -12,7 +12,9 @@ pub enum DomainError {
     #[error("too many failed logins: this account is locked; try again in {retry_after_secs} s")]
     AccountLocked { retry_after_secs: u64 },
     /// The session may only enrol a second factor (the organisation requires one).
-    #[error("your organisation requires a second factor: enrol one at /api/v1/users/me/mfa/totp, then sign in again")]
+    #[error(
+        "your organisation requires a second factor: enrol one at /api/v1/users/me/mfa/totp, then sign in again"
+    )]
     MfaEnrolmentRequired,
     #[error("{0} not found")]
     NotFound(&'static str),

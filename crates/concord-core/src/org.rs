@@ -153,7 +153,12 @@ pub fn builtin_roles() -> Vec<(&'static str, &'static str, &'static str, Vec<&'s
             builtin_role::SECURITY_ADMIN,
             "Security administrator",
             "Roles, permissions and their assignments, and security policy; not people or the audit log",
-            vec![ROLE_MANAGE, SECURITY_MANAGE, PERMISSION_CHECK, DIRECTORY_READ],
+            vec![
+                ROLE_MANAGE,
+                SECURITY_MANAGE,
+                PERMISSION_CHECK,
+                DIRECTORY_READ,
+            ],
         ),
         (
             builtin_role::AUDIT_ADMIN,

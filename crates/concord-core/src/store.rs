@@ -7,8 +7,8 @@
 
 pub use crate::org::{DepartmentNode, OrgData, UserPlacement};
 pub use accounts::{
-    LoginFailures, MfaChallenge, MfaChange, MfaRecord, SESSION_ID_LEN, SessionDetail,
-    SessionMeta, SessionSelector,
+    LoginFailures, MfaChallenge, MfaChange, MfaRecord, SESSION_ID_LEN, SessionDetail, SessionMeta,
+    SessionSelector,
 };
 
 mod accounts;
@@ -373,9 +373,15 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     /// Every active person's title, region and tags.
     async fn rule_subjects(&self) -> Result<Vec<RuleSubjectRecord>, StoreError>;
-    async fn member_sources(&self, channel: ChannelId) -> Result<Vec<(UserId, MemberSource)>, StoreError>;
+    async fn member_sources(
+        &self,
+        channel: ChannelId,
+    ) -> Result<Vec<(UserId, MemberSource)>, StoreError>;
     /// Returns who joined and who left.
-    async fn sync_membership(&self, sync: MembershipSync) -> Result<(Vec<UserId>, Vec<UserId>), StoreError>;
+    async fn sync_membership(
+        &self,
+        sync: MembershipSync,
+    ) -> Result<(Vec<UserId>, Vec<UserId>), StoreError>;
     /// Turning sharing off also forgets the stored location.
     async fn set_location_sharing(&self, user: UserId, enabled: bool) -> Result<(), StoreError>;
     async fn location_sharing(&self, user: UserId) -> Result<bool, StoreError>;
@@ -389,9 +395,17 @@ pub trait Store: Send + Sync + 'static {
         at: Timestamp,
     ) -> Result<(), StoreError>;
     /// Dwell states (JSON) of one person, or of everyone.
-    async fn geofence_states(&self, user: Option<UserId>) -> Result<Vec<(UserId, ChannelId, String)>, StoreError>;
+    async fn geofence_states(
+        &self,
+        user: Option<UserId>,
+    ) -> Result<Vec<(UserId, ChannelId, String)>, StoreError>;
     /// Saves (`Some`) or forgets a dwell state.
-    async fn save_geofence_state(&self, user: UserId, channel: ChannelId, state: Option<String>) -> Result<(), StoreError>;
+    async fn save_geofence_state(
+        &self,
+        user: UserId,
+        channel: ChannelId,
+        state: Option<String>,
+    ) -> Result<(), StoreError>;
     /// Forgets locations reported before `before`; returns how many.
     async fn purge_locations(&self, before: Timestamp) -> Result<u64, StoreError>;
 
@@ -415,7 +429,10 @@ pub trait Store: Send + Sync + 'static {
     async fn audit_checkpoints(&self) -> Result<Vec<crate::audit::Checkpoint>, StoreError>;
     /// The newest entry's id and hash, if any.
     async fn audit_head(&self) -> Result<Option<(i64, String)>, StoreError>;
-    async fn append_audit_checkpoint(&self, checkpoint: crate::audit::Checkpoint) -> Result<(), StoreError>;
+    async fn append_audit_checkpoint(
+        &self,
+        checkpoint: crate::audit::Checkpoint,
+    ) -> Result<(), StoreError>;
     /// Newest first.
     async fn audit_entries(&self, filter: AuditFilter) -> Result<Vec<AuditEntry>, StoreError>;
     async fn user_profile(&self, id: UserId) -> Result<Option<StoredProfile>, StoreError>;
@@ -570,19 +587,29 @@ pub trait Store: Send + Sync + 'static {
         limit: i64,
     ) -> Result<(i64, Vec<UserId>), StoreError>;
     /// The departments that came from a directory, with where from.
-    async fn department_external_refs(&self) -> Result<Vec<(DepartmentId, ExternalRef)>, StoreError>;
+    async fn department_external_refs(
+        &self,
+    ) -> Result<Vec<(DepartmentId, ExternalRef)>, StoreError>;
     /// Everyone (any status) placed in department `id`, by id, and whether it is their primary.
     async fn department_people(&self, id: DepartmentId) -> Result<Vec<(UserId, bool)>, StoreError>;
 
     // Search.
     /// Every event after `after`, ascending, at most `limit`, whoever may see it: for followers
     /// of the whole log (the search indexer).
-    async fn events_after(&self, after: Position, limit: i64) -> Result<Vec<StoredEvent>, StoreError>;
+    async fn events_after(
+        &self,
+        after: Position,
+        limit: i64,
+    ) -> Result<Vec<StoredEvent>, StoreError>;
     /// The newest position of the log (its pruned-through mark when the log is empty).
     async fn log_head(&self) -> Result<Position, StoreError>;
     /// Messages with `id > after`, ascending by id, at most `limit`, tombstones included,
     /// without reactions: for rebuilding the search index.
-    async fn messages_after(&self, after: MessageId, limit: i64) -> Result<Vec<Message>, StoreError>;
+    async fn messages_after(
+        &self,
+        after: MessageId,
+        limit: i64,
+    ) -> Result<Vec<Message>, StoreError>;
     /// For each of `ids` that exists: the users it mentions by name and whether it mentions
     /// the whole channel (`@channel`).
     async fn message_mentions(
@@ -611,12 +638,22 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<u64, StoreError>;
     async fn mfa(&self, user: UserId) -> Result<Option<MfaRecord>, StoreError>;
     /// Applies `change` with its audit entry in one transaction.
-    async fn change_mfa(&self, user: UserId, change: MfaChange, audit: NewAudit) -> Result<(), StoreError>;
+    async fn change_mfa(
+        &self,
+        user: UserId,
+        change: MfaChange,
+        audit: NewAudit,
+    ) -> Result<(), StoreError>;
     /// Records that a code for `step` was used; false if that step (or a later one) already
     /// was, so a code cannot be replayed.
     async fn use_mfa_step(&self, user: UserId, step: i64) -> Result<bool, StoreError>;
     /// Marks an unused recovery code used; false if there is no such unused code.
-    async fn use_recovery_code(&self, user: UserId, code_hash: String, at: Timestamp) -> Result<bool, StoreError>;
+    async fn use_recovery_code(
+        &self,
+        user: UserId,
+        code_hash: String,
+        at: Timestamp,
+    ) -> Result<bool, StoreError>;
     async fn recovery_codes_left(&self, user: UserId) -> Result<i64, StoreError>;
     async fn login_failures(&self, user: UserId) -> Result<LoginFailures, StoreError>;
     /// Counts one more failed login, locking the account until `lock_until` when the count
@@ -629,7 +666,11 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<LoginFailures, StoreError>;
     async fn clear_login_failures(&self, user: UserId) -> Result<(), StoreError>;
     /// Stores a challenge (and forgets expired ones).
-    async fn create_mfa_challenge(&self, challenge: MfaChallenge, now: Timestamp) -> Result<(), StoreError>;
+    async fn create_mfa_challenge(
+        &self,
+        challenge: MfaChallenge,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
     async fn mfa_challenge(&self, token_hash: &str) -> Result<Option<MfaChallenge>, StoreError>;
     async fn delete_mfa_challenge(&self, token_hash: &str) -> Result<(), StoreError>;
 }

@@ -1,4 +1,5 @@
-//! DLP detection quality on the labelled set `../shared/data/dlp/dev.jsonl` (540 messages):
+//! DLP detection quality on the labelled set `tests/data/dlp/dev.jsonl` (540 messages, a copy
+//! of the project's `../shared/data/dlp`):
 //! runs the scanner over every message, scores exact span matches per type the way
 //! `tools/dlp_score.py` does, and asserts the bars (resident IDs and bank cards: recall >= 0.99
 //! and precision >= 0.95; every other type: recall >= 0.95). Also checks that masking every
@@ -18,16 +19,11 @@ const TYPES: [&str; 6] = [
 ];
 
 fn dataset() -> Vec<Value> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/dlp/dev.jsonl"
-    );
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| {
-        panic!(
-            "the DLP labelled set is missing at {path} ({e}); it lives in the shared data \
-             directory next to the checkout (CI has it)"
-        )
-    });
+    // A copy of the project's labelled set (../shared/data/dlp), kept with the tests so a
+    // clone anywhere can run them.
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/dlp/dev.jsonl");
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("the DLP labelled set is missing at {path} ({e})"));
     text.lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| serde_json::from_str(l).expect("dev.jsonl line is JSON"))

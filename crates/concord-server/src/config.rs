@@ -727,10 +727,16 @@ mod tests {
         let e = Config::load(None, env(&[("CONCORD_DLP__ACTION", "warn")])).unwrap_err();
         assert!(e.contains("warn"), "{e}");
         let file = std::env::temp_dir().join(format!("concord-dlp-{}.toml", std::process::id()));
-        std::fs::write(&file, "[dlp]\ncustom_patterns = [{ name = \"mrn\", regex = \"(\" }]\n")
-            .unwrap();
+        std::fs::write(
+            &file,
+            "[dlp]\ncustom_patterns = [{ name = \"mrn\", regex = \"(\" }]\n",
+        )
+        .unwrap();
         let e = Config::load(Some(&file), Vec::new()).unwrap_err();
-        assert!(e.contains("dlp.custom_patterns") && e.contains("mrn"), "{e}");
+        assert!(
+            e.contains("dlp.custom_patterns") && e.contains("mrn"),
+            "{e}"
+        );
     }
 
     #[test]

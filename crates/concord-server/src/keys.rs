@@ -24,8 +24,9 @@ pub fn load_or_create_signing_key(data_dir: &Path, suite: Suite) -> anyhow::Resu
     let path = signing_key_path(data_dir);
     match std::fs::read_to_string(&path) {
         Ok(text) => {
-            let file: KeyFile = serde_json::from_str(&text)
-                .map_err(|e| anyhow::anyhow!("{} is not a Concord key file: {e}", path.display()))?;
+            let file: KeyFile = serde_json::from_str(&text).map_err(|e| {
+                anyhow::anyhow!("{} is not a Concord key file: {e}", path.display())
+            })?;
             if file.suite != suite {
                 anyhow::bail!(
                     "{} holds a {} key but crypto.suite is {}; a deployment keeps one suite",
@@ -74,7 +75,10 @@ mod tests {
     fn the_key_is_created_private_and_read_back() {
         let dir = tempfile::tempdir().unwrap();
         let first = load_or_create_signing_key(dir.path(), Suite::Gm).unwrap();
-        let mode = std::fs::metadata(signing_key_path(dir.path())).unwrap().permissions().mode();
+        let mode = std::fs::metadata(signing_key_path(dir.path()))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
         let again = load_or_create_signing_key(dir.path(), Suite::Gm).unwrap();
         assert_eq!(first.public_key(), again.public_key());

@@ -138,7 +138,9 @@ enum DirectoryCommand {
 async fn sync_ldap(config: Config) -> anyhow::Result<()> {
     config.validate().map_err(anyhow::Error::msg)?;
     if !config.ldap.configured() {
-        bail!("set ldap.url and ldap.base_dn (in the config file or CONCORD_LDAP__URL, CONCORD_LDAP__BASE_DN)");
+        bail!(
+            "set ldap.url and ldap.base_dn (in the config file or CONCORD_LDAP__URL, CONCORD_LDAP__BASE_DN)"
+        );
     }
     let store = concord_store::open(&config.store_config())
         .await
@@ -266,7 +268,11 @@ async fn main() -> anyhow::Result<()> {
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(?config, "starting");
-    let scheme = if config.tls.enabled() { "https" } else { "http" };
+    let scheme = if config.tls.enabled() {
+        "https"
+    } else {
+        "http"
+    };
     let app = App::build(config).await?;
     let addr = app.local_addr();
     if app.services().store.count_users().await? == 0 {

@@ -24,7 +24,12 @@ pub fn hotp(secret: &[u8], counter: u64, digits: u32) -> u32 {
     let mac = hmac::sign(&key, &counter.to_be_bytes());
     let mac = mac.as_ref();
     let offset = (mac[mac.len() - 1] & 0x0f) as usize;
-    let binary = u32::from_be_bytes([mac[offset] & 0x7f, mac[offset + 1], mac[offset + 2], mac[offset + 3]]);
+    let binary = u32::from_be_bytes([
+        mac[offset] & 0x7f,
+        mac[offset + 1],
+        mac[offset + 2],
+        mac[offset + 3],
+    ]);
     binary % 10u32.pow(digits)
 }
 
@@ -35,7 +40,11 @@ pub fn step_at(unix_secs: i64) -> i64 {
 
 /// The 6-digit code for `step`, zero-padded.
 pub fn code_at_step(secret: &[u8], step: i64) -> String {
-    format!("{:0width$}", hotp(secret, step.max(0) as u64, DIGITS), width = DIGITS as usize)
+    format!(
+        "{:0width$}",
+        hotp(secret, step.max(0) as u64, DIGITS),
+        width = DIGITS as usize
+    )
 }
 
 /// The step within one step of `now_step` (clock drift) whose code is `code`, if any.
@@ -48,7 +57,10 @@ pub fn matching_step(secret: &[u8], code: &str, now_step: i64) -> Option<i64> {
     let mut found = None;
     for step in [now_step - 1, now_step, now_step + 1] {
         let expected = code_at_step(secret, step);
-        let diff = expected.bytes().zip(code.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b));
+        let diff = expected
+            .bytes()
+            .zip(code.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b));
         if diff == 0 {
             found = Some(step);
         }

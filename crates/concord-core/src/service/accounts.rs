@@ -41,7 +41,8 @@ impl Services {
             .hash_job(move || credentials::hash_password(&password))
             .await?
             .map_err(DomainError::Unavailable)?;
-        let after = serde_json::json!({"username": username, "is_admin": req.is_admin, "guest": req.guest});
+        let after =
+            serde_json::json!({"username": username, "is_admin": req.is_admin, "guest": req.guest});
         let audit = self.audit_entry(actor, "user.create", "user:{id}".into(), None, Some(after));
         let user = self
             .store

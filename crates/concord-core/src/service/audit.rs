@@ -25,7 +25,13 @@ impl Services {
         let Some((through_id, hash)) = self.store.audit_head().await? else {
             return Ok(None);
         };
-        let latest = self.store.audit_checkpoints().await?.into_iter().map(|c| c.through_id).max();
+        let latest = self
+            .store
+            .audit_checkpoints()
+            .await?
+            .into_iter()
+            .map(|c| c.through_id)
+            .max();
         if latest == Some(through_id) {
             return Ok(Some(through_id));
         }
@@ -49,9 +55,16 @@ impl Services {
         let key = self.key()?;
         let entries = self.store.audit_chain().await?;
         let checkpoints = self.store.audit_checkpoints().await?;
-        Ok(match verify_chain(key.suite(), &entries, &checkpoints, &hex::encode(key.public_key())) {
-            Ok(v) => AuditVerdict::Intact(v),
-            Err(t) => AuditVerdict::Tampered(t),
-        })
+        Ok(
+            match verify_chain(
+                key.suite(),
+                &entries,
+                &checkpoints,
+                &hex::encode(key.public_key()),
+            ) {
+                Ok(v) => AuditVerdict::Intact(v),
+                Err(t) => AuditVerdict::Tampered(t),
+            },
+        )
     }
 }

@@ -62,8 +62,13 @@ fn subject(org: &OrgSnapshot, r: &RuleSubjectRecord) -> SubjectAttributes {
 impl Services {
     /// Rules and geofences can add many people to a channel: they need `channel.manage_any`
     /// on top of seeing the channel and being allowed to change it.
-    async fn authorize_dynamic(&self, actor: &Actor, channel: ChannelId) -> Result<(), DomainError> {
-        self.channel_for(actor, channel, ChannelAction::Update).await?;
+    async fn authorize_dynamic(
+        &self,
+        actor: &Actor,
+        channel: ChannelId,
+    ) -> Result<(), DomainError> {
+        self.channel_for(actor, channel, ChannelAction::Update)
+            .await?;
         actor.require(crate::org::perm::CHANNEL_MANAGE_ANY, None)
     }
 
@@ -314,7 +319,10 @@ impl Services {
             .await?
             .into_iter()
             .find(|r| r.user_id == user);
-        let attrs = record.as_ref().filter(|r| !org.is_guest(r.user_id)).map(|r| subject(&org, r));
+        let attrs = record
+            .as_ref()
+            .filter(|r| !org.is_guest(r.user_id))
+            .map(|r| subject(&org, r));
         for (channel, rule) in &policies.rules {
             let sources = self.store.member_sources(*channel).await?;
             let current = sources.iter().find(|(u, _)| *u == user).map(|(_, s)| *s);

@@ -20,12 +20,12 @@ use concord_proto::{Channel, ChannelId, UserId};
 use jiff::SignedDuration;
 use std::sync::Arc;
 
-pub use directory::{DirectoryPerson, DirectoryRecord, SOURCE_LDAP, SOURCE_SCIM};
 pub use audit::AuditVerdict;
+pub use directory::{DirectoryPerson, DirectoryRecord, SOURCE_LDAP, SOURCE_SCIM};
 pub use messages::SendInput;
+pub use org::{OrgState, search_key};
 pub use security::{AccountPolicy, LoginContext, LoginOutcome, MfaEnrolment, MfaRequirement};
 pub use sessions::SessionView;
-pub use org::{OrgState, search_key};
 
 /// Whether a user has a live connection; the gateway implements it.
 pub trait PresenceView: Send + Sync + 'static {

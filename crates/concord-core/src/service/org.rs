@@ -67,7 +67,6 @@ pub fn search_key(
     parts.join(" ")
 }
 
-
 pub(super) fn optional_attr(
     field: &'static str,
     v: Option<String>,
@@ -570,12 +569,46 @@ impl Services {
         if id != actor.user_id && Self::holds_org_admin_powers(&actor.org, id) {
             actor.require(perm::USER_MANAGE, None)?;
         }
+        // Placing someone in a department hands them the roles given to it (and its
+        // ancestors): that is assigning roles, so it needs role.manage there.
+        let new_places: Vec<DepartmentId> = req
+            .primary_department_id
+            .flatten()
+            .into_iter()
+            .chain(req.secondary_department_ids.iter().flatten().copied())
+            .filter(|d| {
+                current.placement.primary != Some(*d) && !current.placement.secondary.contains(d)
+            })
+            .collect();
+        for d in new_places {
+            let grants_there = actor.org.ancestors_or_self(d).into_iter().any(|up| {
+                actor
+                    .org
+                    .assignments()
+                    .iter()
+                    .any(|a| a.subject == Subject::Department(up))
+            });
+            if grants_there {
+                actor.require(perm::ROLE_MANAGE, Some(d))?;
+            }
+        }
         // Removing a department from someone needs authority there too.
-        for d in current.placement.primary.iter().chain(&current.placement.secondary) {
+        for d in current
+            .placement
+            .primary
+            .iter()
+            .chain(&current.placement.secondary)
+        {
             let kept = req.primary_department_id.is_none_or(|p| p == Some(*d))
-                && req.secondary_department_ids.as_ref().is_none_or(|list| list.contains(d))
+                && req
+                    .secondary_department_ids
+                    .as_ref()
+                    .is_none_or(|list| list.contains(d))
                 || req.primary_department_id.is_none() && current.placement.primary == Some(*d)
-                || req.secondary_department_ids.as_ref().is_some_and(|list| list.contains(d));
+                || req
+                    .secondary_department_ids
+                    .as_ref()
+                    .is_some_and(|list| list.contains(d));
             if !kept {
                 actor.require(perm::USER_MANAGE, Some(*d))?;
             }
@@ -756,9 +789,14 @@ impl Services {
 
     /// Whether `user` holds, organisation-wide, a permission that administers others.
     fn holds_org_admin_powers(org: &OrgSnapshot, user: UserId) -> bool {
-        [perm::ORG_MANAGE, perm::USER_MANAGE, perm::ROLE_MANAGE, perm::AUDIT_READ]
-            .iter()
-            .any(|p| org.allows(user, p, None))
+        [
+            perm::ORG_MANAGE,
+            perm::USER_MANAGE,
+            perm::ROLE_MANAGE,
+            perm::AUDIT_READ,
+        ]
+        .iter()
+        .any(|p| org.allows(user, p, None))
     }
 
     async fn user_profile_unchecked(&self, id: UserId) -> Result<UserProfile, DomainError> {
@@ -769,7 +807,6 @@ impl Services {
             .ok_or(DomainError::NotFound("user"))?;
         Ok(self.profile_view(&self.org(), profile))
     }
-
 }
 
 fn sorted_by_name(org: &OrgSnapshot, ids: &[DepartmentId]) -> Vec<DepartmentId> {

@@ -1,6 +1,14 @@
 //! Sign-in security: the account policy (second factor, lockout, passwords), the two-step
 //! login, and TOTP enrolment with recovery codes.
 
+use super::Services;
+use crate::authz::Actor;
+use crate::credentials::{self, totp};
+use crate::error::DomainError;
+use crate::org::perm;
+use crate::store::{LoginFailures, MfaChallenge, MfaChange, NewAudit, NewSession, SessionMeta};
+use concord_proto::{LoginResponse, UserId};
+use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// Who must use a second factor.
@@ -68,15 +76,6 @@ pub struct MfaEnrolment {
     pub otpauth_uri: String,
 }
 
-use super::Services;
-use crate::authz::Actor;
-use crate::credentials::{self, totp};
-use crate::error::DomainError;
-use crate::org::perm;
-use crate::store::{LoginFailures, MfaChallenge, MfaChange, NewAudit, NewSession, SessionMeta};
-use concord_proto::{LoginResponse, UserId};
-use jiff::{SignedDuration, Timestamp};
-
 /// How long the token from the first step of a two-step login stays valid.
 const MFA_CHALLENGE_TTL: SignedDuration = SignedDuration::from_mins(5);
 /// Recovery codes given when a second factor is enabled.
@@ -98,7 +97,11 @@ const ADMIN_PERMISSIONS: &[&str] = &[
 ];
 
 /// Checks a new password against the policy: length, character classes, not the username.
-pub fn check_password(policy: &AccountPolicy, username: &str, password: &str) -> Result<(), DomainError> {
+pub fn check_password(
+    policy: &AccountPolicy,
+    username: &str,
+    password: &str,
+) -> Result<(), DomainError> {
     crate::validate::password(password)?;
     if password.chars().count() < policy.password_min_length {
         return Err(DomainError::invalid(
@@ -137,7 +140,11 @@ fn new_recovery_code() -> String {
     rand::rng().fill_bytes(&mut bytes);
     let text = totp::base32_encode(&bytes).to_lowercase();
     let chars: Vec<char> = text.chars().collect();
-    chars.chunks(4).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("-")
+    chars
+        .chunks(4)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 /// What is stored of a recovery code: SHA-256 of its canonical form (no dashes, lower case).
@@ -218,7 +225,13 @@ impl Services {
             None => {
                 let target = format!("login:{}", login.trim().to_lowercase());
                 let after = serde_json::json!({"reason": "unknown or inactive account"});
-                let entry = self.account_audit(None, ctx.ip.clone(), "auth.login_failed", target, Some(after));
+                let entry = self.account_audit(
+                    None,
+                    ctx.ip.clone(),
+                    "auth.login_failed",
+                    target,
+                    Some(after),
+                );
                 self.store.append_audit(entry).await?;
                 return Err(DomainError::BadCredentials);
             }
@@ -228,17 +241,34 @@ impl Services {
         if mfa.is_some() {
             let token = format!("{CHALLENGE_PREFIX}{}", &credentials::new_token()[4..]);
             let expires_at = now.checked_add(MFA_CHALLENGE_TTL).unwrap_or(now);
-            let meta = SessionMeta { ip: ctx.ip.clone(), user_agent: ctx.user_agent.clone(), enrol_only: false };
-            let challenge = MfaChallenge { token_hash: credentials::token_hash(&token), user_id: user.id, expires_at, meta };
+            let meta = SessionMeta {
+                ip: ctx.ip.clone(),
+                user_agent: ctx.user_agent.clone(),
+                enrol_only: false,
+            };
+            let challenge = MfaChallenge {
+                token_hash: credentials::token_hash(&token),
+                user_id: user.id,
+                expires_at,
+                meta,
+            };
             self.store.create_mfa_challenge(challenge, now).await?;
-            return Ok(LoginOutcome::MfaRequired { mfa_token: token, expires_at });
+            return Ok(LoginOutcome::MfaRequired {
+                mfa_token: token,
+                expires_at,
+            });
         }
         self.clear_failures(user.id).await?;
         if self.mfa_required_for(user.id) {
-            let response = self.open_session(user, &ctx, true, None, "auth.login").await?;
+            let response = self
+                .open_session(user, &ctx, true, None, "auth.login")
+                .await?;
             return Ok(LoginOutcome::EnrolmentRequired(response));
         }
-        Ok(LoginOutcome::Session(self.open_session(user, &ctx, false, None, "auth.login").await?))
+        Ok(LoginOutcome::Session(
+            self.open_session(user, &ctx, false, None, "auth.login")
+                .await?,
+        ))
     }
 
     /// Step two: the code from the authenticator (or a recovery code) for a challenge.
@@ -253,7 +283,11 @@ impl Services {
         }
         let now = self.clock.now();
         let hash = credentials::token_hash(mfa_token);
-        let challenge = self.store.mfa_challenge(&hash).await?.ok_or(DomainError::Unauthenticated)?;
+        let challenge = self
+            .store
+            .mfa_challenge(&hash)
+            .await?
+            .ok_or(DomainError::Unauthenticated)?;
         if now >= challenge.expires_at {
             self.store.delete_mfa_challenge(&hash).await?;
             return Err(DomainError::Unauthenticated);
@@ -274,25 +308,48 @@ impl Services {
             }
         };
         self.clear_failures(user_id).await?;
-        let user = self.store.user(user_id).await?.ok_or(DomainError::Unauthenticated)?;
+        let user = self
+            .store
+            .user(user_id)
+            .await?
+            .ok_or(DomainError::Unauthenticated)?;
         let ctx = LoginContext {
             ip: ctx.ip.or(challenge.meta.ip),
             user_agent: ctx.user_agent.or(challenge.meta.user_agent),
         };
-        let action = if how == "recovery_code" { "auth.login_recovery_code" } else { "auth.login" };
-        self.open_session(user, &ctx, false, Some(hash), action).await
+        let action = if how == "recovery_code" {
+            "auth.login_recovery_code"
+        } else {
+            "auth.login"
+        };
+        self.open_session(user, &ctx, false, Some(hash), action)
+            .await
     }
 
     /// Refuses (and audits) an attempt on a locked account.
-    async fn refuse_if_locked(&self, user: UserId, now: Timestamp, ctx: &LoginContext) -> Result<(), DomainError> {
+    async fn refuse_if_locked(
+        &self,
+        user: UserId,
+        now: Timestamp,
+        ctx: &LoginContext,
+    ) -> Result<(), DomainError> {
         let LoginFailures { locked_until, .. } = self.store.login_failures(user).await?;
         match locked_until {
             Some(until) if until > now => {
                 let secs = now.duration_until(until).as_secs().max(1) as u64;
-                let after = serde_json::json!({"reason": "locked", "locked_until": until.to_string()});
-                let entry = self.account_audit(Some(user), ctx.ip.clone(), "auth.login_failed", format!("user:{}", user.0), Some(after));
+                let after =
+                    serde_json::json!({"reason": "locked", "locked_until": until.to_string()});
+                let entry = self.account_audit(
+                    Some(user),
+                    ctx.ip.clone(),
+                    "auth.login_failed",
+                    format!("user:{}", user.0),
+                    Some(after),
+                );
                 self.store.append_audit(entry).await?;
-                Err(DomainError::AccountLocked { retry_after_secs: secs })
+                Err(DomainError::AccountLocked {
+                    retry_after_secs: secs,
+                })
             }
             _ => Ok(()),
         }
@@ -356,9 +413,24 @@ impl Services {
             "enrol_only": enrol_only,
             "second_factor": challenge.is_some(),
         });
-        let audit = self.account_audit(Some(user.id), ctx.ip.clone(), action, format!("user:{}", user.id.0), Some(after));
-        let meta = SessionMeta { ip: ctx.ip.clone(), user_agent: ctx.user_agent.clone(), enrol_only };
-        let session = NewSession { token_hash, user_id: user.id, created_at: now, expires_at };
+        let audit = self.account_audit(
+            Some(user.id),
+            ctx.ip.clone(),
+            action,
+            format!("user:{}", user.id.0),
+            Some(after),
+        );
+        let meta = SessionMeta {
+            ip: ctx.ip.clone(),
+            user_agent: ctx.user_agent.clone(),
+            enrol_only,
+        };
+        let session = NewSession {
+            token_hash,
+            user_id: user.id,
+            created_at: now,
+            expires_at,
+        };
         self.store
             .open_session(session, meta, challenge, audit)
             .await
@@ -366,11 +438,19 @@ impl Services {
                 crate::store::StoreError::NotFound("challenge") => DomainError::Unauthenticated,
                 other => other.into(),
             })?;
-        Ok(LoginResponse { token, user, expires_at })
+        Ok(LoginResponse {
+            token,
+            user,
+            expires_at,
+        })
     }
 
     /// Checks a TOTP code (once per step) or an unused recovery code; says which matched.
-    async fn check_code(&self, user: UserId, code: &str) -> Result<Option<&'static str>, DomainError> {
+    async fn check_code(
+        &self,
+        user: UserId,
+        code: &str,
+    ) -> Result<Option<&'static str>, DomainError> {
         let Some(mfa) = self.store.mfa(user).await?.filter(|m| m.enabled) else {
             return Ok(None);
         };
@@ -378,7 +458,11 @@ impl Services {
         if code.len() == totp::DIGITS as usize && code.bytes().all(|b| b.is_ascii_digit()) {
             let now_step = totp::step_at(self.clock.now().as_second());
             return Ok(match totp::matching_step(&mfa.secret, code, now_step) {
-                Some(step) if step > mfa.last_step && self.store.use_mfa_step(user, step).await? => Some("totp"),
+                Some(step)
+                    if step > mfa.last_step && self.store.use_mfa_step(user, step).await? =>
+                {
+                    Some("totp")
+                }
                 _ => None,
             });
         }
@@ -395,22 +479,48 @@ impl Services {
         let mfa = self.store.mfa(actor.user_id).await?;
         let enabled = mfa.as_ref().is_some_and(|m| m.enabled);
         let pending = mfa.as_ref().is_some_and(|m| !m.enabled);
-        let left = if enabled { self.store.recovery_codes_left(actor.user_id).await? } else { 0 };
+        let left = if enabled {
+            self.store.recovery_codes_left(actor.user_id).await?
+        } else {
+            0
+        };
         Ok((enabled, pending, left, self.mfa_required_for(actor.user_id)))
     }
 
     /// Starts TOTP enrolment: a new secret, not in force until a code confirms it.
     pub async fn begin_totp(&self, actor: &Actor) -> Result<MfaEnrolment, DomainError> {
-        if self.store.mfa(actor.user_id).await?.is_some_and(|m| m.enabled) {
+        if self
+            .store
+            .mfa(actor.user_id)
+            .await?
+            .is_some_and(|m| m.enabled)
+        {
             return Err(DomainError::Conflict(
                 "a second factor is already enabled; disable it first".into(),
             ));
         }
-        let user = self.store.user(actor.user_id).await?.ok_or(DomainError::Unauthenticated)?;
+        let user = self
+            .store
+            .user(actor.user_id)
+            .await?
+            .ok_or(DomainError::Unauthenticated)?;
         let secret = totp::new_secret();
-        let audit = self.account_audit(Some(actor.user_id), actor.ip.clone(), "mfa.totp_enrol_started", format!("user:{}", actor.user_id.0), None);
+        let audit = self.account_audit(
+            Some(actor.user_id),
+            actor.ip.clone(),
+            "mfa.totp_enrol_started",
+            format!("user:{}", actor.user_id.0),
+            None,
+        );
         self.store
-            .change_mfa(actor.user_id, MfaChange::Begin { secret: secret.clone(), at: self.clock.now() }, audit)
+            .change_mfa(
+                actor.user_id,
+                MfaChange::Begin {
+                    secret: secret.clone(),
+                    at: self.clock.now(),
+                },
+                audit,
+            )
             .await?;
         Ok(MfaEnrolment {
             secret: totp::base32_encode(&secret),
@@ -419,20 +529,49 @@ impl Services {
     }
 
     /// Confirms enrolment with a current code; returns the recovery codes (shown only now).
-    pub async fn confirm_totp(&self, actor: &Actor, code: &str) -> Result<Vec<String>, DomainError> {
+    pub async fn confirm_totp(
+        &self,
+        actor: &Actor,
+        code: &str,
+    ) -> Result<Vec<String>, DomainError> {
         let mfa = match self.store.mfa(actor.user_id).await? {
             Some(m) if !m.enabled => m,
-            Some(_) => return Err(DomainError::Conflict("the second factor is already enabled".into())),
-            None => return Err(DomainError::NotFound("pending second factor (start with POST /api/v1/users/me/mfa/totp)")),
+            Some(_) => {
+                return Err(DomainError::Conflict(
+                    "the second factor is already enabled".into(),
+                ));
+            }
+            None => {
+                return Err(DomainError::NotFound(
+                    "pending second factor (start with POST /api/v1/users/me/mfa/totp)",
+                ));
+            }
         };
         let now_step = totp::step_at(self.clock.now().as_second());
-        let step = totp::matching_step(&mfa.secret, code, now_step)
-            .ok_or_else(|| DomainError::invalid("code", "does not match; check the authenticator's clock and try the next code"))?;
+        let step = totp::matching_step(&mfa.secret, code, now_step).ok_or_else(|| {
+            DomainError::invalid(
+                "code",
+                "does not match; check the authenticator's clock and try the next code",
+            )
+        })?;
         let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
         let hashes = codes.iter().map(|c| recovery_code_hash(c)).collect();
-        let audit = self.account_audit(Some(actor.user_id), actor.ip.clone(), "mfa.totp_enabled", format!("user:{}", actor.user_id.0), Some(serde_json::json!({"recovery_codes": RECOVERY_CODES})));
+        let audit = self.account_audit(
+            Some(actor.user_id),
+            actor.ip.clone(),
+            "mfa.totp_enabled",
+            format!("user:{}", actor.user_id.0),
+            Some(serde_json::json!({"recovery_codes": RECOVERY_CODES})),
+        );
         self.store
-            .change_mfa(actor.user_id, MfaChange::Enable { step, recovery_code_hashes: hashes }, audit)
+            .change_mfa(
+                actor.user_id,
+                MfaChange::Enable {
+                    step,
+                    recovery_code_hashes: hashes,
+                },
+                audit,
+            )
             .await?;
         Ok(codes)
     }
@@ -441,14 +580,28 @@ impl Services {
     /// the policy requires one for the actor.
     pub async fn disable_totp(&self, actor: &Actor, code: &str) -> Result<(), DomainError> {
         if self.mfa_required_for(actor.user_id) {
-            return Err(DomainError::Forbidden("your organisation requires a second factor"));
+            return Err(DomainError::Forbidden(
+                "your organisation requires a second factor",
+            ));
         }
-        let mfa = self.store.mfa(actor.user_id).await?.ok_or(DomainError::NotFound("second factor"))?;
+        let mfa = self
+            .store
+            .mfa(actor.user_id)
+            .await?
+            .ok_or(DomainError::NotFound("second factor"))?;
         if mfa.enabled && self.check_code(actor.user_id, code).await?.is_none() {
             return Err(DomainError::invalid("code", "does not match"));
         }
-        let audit = self.account_audit(Some(actor.user_id), actor.ip.clone(), "mfa.totp_disabled", format!("user:{}", actor.user_id.0), None);
-        self.store.change_mfa(actor.user_id, MfaChange::Disable, audit).await?;
+        let audit = self.account_audit(
+            Some(actor.user_id),
+            actor.ip.clone(),
+            "mfa.totp_disabled",
+            format!("user:{}", actor.user_id.0),
+            None,
+        );
+        self.store
+            .change_mfa(actor.user_id, MfaChange::Disable, audit)
+            .await?;
         Ok(())
     }
 }

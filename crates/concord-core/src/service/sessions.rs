@@ -31,13 +31,18 @@ impl Services {
     pub async fn my_sessions(&self, actor: &Actor) -> Result<Vec<SessionView>, DomainError> {
         let now = self.clock.now();
         let idle = self.limits.session_idle_timeout;
-        let current = actor.session.as_deref().map(|h| &h[..SESSION_ID_LEN.min(h.len())]);
+        let current = actor
+            .session
+            .as_deref()
+            .map(|h| &h[..SESSION_ID_LEN.min(h.len())]);
         Ok(self
             .store
             .user_sessions(actor.user_id)
             .await?
             .into_iter()
-            .filter(|s| now < s.expires_at && s.last_seen_at.checked_add(idle).is_ok_and(|d| now < d))
+            .filter(|s| {
+                now < s.expires_at && s.last_seen_at.checked_add(idle).is_ok_and(|d| now < d)
+            })
             .map(|s| SessionView {
                 current: current == Some(s.id.as_str()),
                 id: s.id,
@@ -65,7 +70,11 @@ impl Services {
         );
         let n = self
             .store
-            .end_sessions(actor.user_id, SessionSelector::One(id.to_lowercase()), audit)
+            .end_sessions(
+                actor.user_id,
+                SessionSelector::One(id.to_lowercase()),
+                audit,
+            )
             .await?;
         if n == 0 {
             return Err(DomainError::NotFound("session"));
@@ -111,7 +120,10 @@ impl Services {
             None,
             None,
         );
-        let n = self.store.end_sessions(user, SessionSelector::All, audit).await?;
+        let n = self
+            .store
+            .end_sessions(user, SessionSelector::All, audit)
+            .await?;
         self.presence.disconnect(user);
         Ok(n)
     }

@@ -54,7 +54,10 @@ pub enum MfaChange {
     /// Starts (or restarts) enrolment with a new, not yet enabled secret.
     Begin { secret: Vec<u8>, at: Timestamp },
     /// Enables it, accepting `step`, and replaces the recovery codes (SHA-256 hex).
-    Enable { step: i64, recovery_code_hashes: Vec<String> },
+    Enable {
+        step: i64,
+        recovery_code_hashes: Vec<String>,
+    },
     /// Removes the secret and the recovery codes.
     Disable,
 }

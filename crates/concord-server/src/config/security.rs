@@ -23,7 +23,9 @@ impl TlsConfig {
 
     pub(super) fn validate(&self) -> Result<(), String> {
         if self.cert.is_some() != self.key.is_some() {
-            return Err("tls.cert and tls.key must be set together (--tls-cert and --tls-key)".into());
+            return Err(
+                "tls.cert and tls.key must be set together (--tls-cert and --tls-key)".into(),
+            );
         }
         for (name, path) in [("tls.cert", &self.cert), ("tls.key", &self.key)] {
             if let Some(p) = path

@@ -60,15 +60,19 @@ pub async fn login(
         .limiters
         .check_login(peer.ip(), &req.login)
         .map_err(ApiError::rate_limited)?;
-    Ok(match state.services.login(&req.login, &req.password, ctx).await? {
-        LoginOutcome::Session(r) => Json(r).into_response(),
-        LoginOutcome::EnrolmentRequired(r) => {
-            let mut body = serde_json::to_value(r).unwrap_or_default();
-            body["mfa_enrolment_required"] = serde_json::Value::Bool(true);
-            Json(body).into_response()
-        }
-        LoginOutcome::MfaRequired { mfa_token, expires_at } => {
-            let body = MfaRequiredBody {
+    Ok(
+        match state.services.login(&req.login, &req.password, ctx).await? {
+            LoginOutcome::Session(r) => Json(r).into_response(),
+            LoginOutcome::EnrolmentRequired(r) => {
+                let mut body = serde_json::to_value(r).unwrap_or_default();
+                body["mfa_enrolment_required"] = serde_json::Value::Bool(true);
+                Json(body).into_response()
+            }
+            LoginOutcome::MfaRequired {
+                mfa_token,
+                expires_at,
+            } => {
+                let body = MfaRequiredBody {
                 error: ErrorDetail {
                     code: "mfa_required".into(),
                     message: "this account has a second factor: send the code with mfa_token to /api/v1/auth/login/mfa".into(),
@@ -76,9 +80,10 @@ pub async fn login(
                 mfa_token,
                 expires_at,
             };
-            (StatusCode::UNAUTHORIZED, Json(body)).into_response()
-        }
-    })
+                (StatusCode::UNAUTHORIZED, Json(body)).into_response()
+            }
+        },
+    )
 }
 
 /// The second step: the code from the authenticator app (or a recovery code, each usable
@@ -100,7 +105,12 @@ pub async fn login_mfa(
         .limiters
         .check_login(peer.ip(), &req.mfa_token)
         .map_err(ApiError::rate_limited)?;
-    Ok(Json(state.services.login_mfa(&req.mfa_token, &req.code, ctx).await?))
+    Ok(Json(
+        state
+            .services
+            .login_mfa(&req.mfa_token, &req.code, ctx)
+            .await?,
+    ))
 }
 
 /// Ends the current session (enrol-only sessions too); its token stops working at once.

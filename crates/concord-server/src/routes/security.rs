@@ -79,7 +79,12 @@ pub async fn mfa_status(
 ) -> Result<Json<MfaStatus>, ApiError> {
     let (totp_enabled, totp_pending, recovery_codes_left, required) =
         state.services.mfa_status(&actor).await?;
-    Ok(Json(MfaStatus { totp_enabled, totp_pending, recovery_codes_left, required }))
+    Ok(Json(MfaStatus {
+        totp_enabled,
+        totp_pending,
+        recovery_codes_left,
+        required,
+    }))
 }
 
 /// Starts TOTP enrolment (RFC 6238: SHA-1, 6 digits, 30 s): a new secret, in force once a
@@ -90,7 +95,13 @@ pub async fn begin_totp(
     EnrolAuth(actor): EnrolAuth,
 ) -> Result<(StatusCode, Json<TotpEnrolment>), ApiError> {
     let e = state.services.begin_totp(&actor).await?;
-    Ok((StatusCode::CREATED, Json(TotpEnrolment { secret: e.secret, otpauth_uri: e.otpauth_uri })))
+    Ok((
+        StatusCode::CREATED,
+        Json(TotpEnrolment {
+            secret: e.secret,
+            otpauth_uri: e.otpauth_uri,
+        }),
+    ))
 }
 
 /// Confirms enrolment with a current code; answers ten single-use recovery codes. From then
@@ -148,7 +159,9 @@ pub async fn end_other_sessions(
     State(state): State<AppState>,
     Auth(actor): Auth,
 ) -> Result<Json<SessionsEnded>, ApiError> {
-    Ok(Json(SessionsEnded { ended: state.services.end_my_other_sessions(&actor).await? }))
+    Ok(Json(SessionsEnded {
+        ended: state.services.end_my_other_sessions(&actor).await?,
+    }))
 }
 
 /// Ends one of the signed-in user's sessions (the current one too, like logging out).
@@ -170,5 +183,7 @@ pub async fn end_user_sessions(
     Auth(actor): Auth,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<SessionsEnded>, ApiError> {
-    Ok(Json(SessionsEnded { ended: state.services.end_user_sessions(&actor, UserId(id)).await? }))
+    Ok(Json(SessionsEnded {
+        ended: state.services.end_user_sessions(&actor, UserId(id)).await?,
+    }))
 }

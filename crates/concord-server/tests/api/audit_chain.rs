@@ -10,6 +10,18 @@ use reqwest::StatusCode;
 use serde_json::json;
 use std::process::Command;
 
+/// An audit row's stored fields, as the forger reads them.
+type AuditRow = (
+    i64,
+    i64,
+    Option<i64>,
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+);
+
 async fn some_admin_actions(app: &TestApp) {
     let admin = app.admin("root").await;
     for name in ["Ops", "Finance", "Legal"] {
@@ -130,16 +142,7 @@ async fn deleting_or_rewriting_entries_is_caught() {
         [],
     )
     .unwrap();
-    let rows: Vec<(
-        i64,
-        i64,
-        Option<i64>,
-        Option<String>,
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-    )> = conn
+    let rows: Vec<AuditRow> = conn
         .prepare(
             "SELECT id, at, actor_id, ip, action, target, before, after FROM audit_log ORDER BY id",
         )

@@ -285,7 +285,9 @@ impl Fixture {
         // Rules and geofences need channel.manage_any besides channel admin: the owner, who
         // sends the control requests, holds it.
         let moderators = json!({"name": "Moderators", "permissions": ["channel.manage_any"]});
-        let moderators = id(&fx.admin_call(Method::POST, "/api/v1/roles", moderators).await);
+        let moderators = id(&fx
+            .admin_call(Method::POST, "/api/v1/roles", moderators)
+            .await);
         fx.assign(moderators, owner.id, None).await;
         fx.owner = owner;
         fx.target = target;

@@ -25,12 +25,22 @@ fn make_cert() -> TestCert {
     let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("cert.pem"), certified.cert.pem()).unwrap();
-    std::fs::write(dir.path().join("key.pem"), certified.signing_key.serialize_pem()).unwrap();
-    TestCert { dir, der: certified.cert.der().clone() }
+    std::fs::write(
+        dir.path().join("key.pem"),
+        certified.signing_key.serialize_pem(),
+    )
+    .unwrap();
+    TestCert {
+        dir,
+        der: certified.cert.der().clone(),
+    }
 }
 
 async fn tls_app(cert: &TestCert) -> TestApp {
-    let (c, k) = (cert.dir.path().join("cert.pem"), cert.dir.path().join("key.pem"));
+    let (c, k) = (
+        cert.dir.path().join("cert.pem"),
+        cert.dir.path().join("key.pem"),
+    );
     spawn_app_configured(move |config| {
         config.tls.cert = Some(c);
         config.tls.key = Some(k);
@@ -63,11 +73,23 @@ async fn connect(
 }
 
 /// One HTTP/1.1 request over TLS 1.3: status line and headers (lower-cased), and body.
-async fn https(app: &TestApp, cert: &TestCert, method: &str, path: &str, body: Option<&str>) -> (String, String) {
-    let mut stream = connect(app, cert, &rustls::version::TLS13).await.expect("TLS connect");
-    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
+async fn https(
+    app: &TestApp,
+    cert: &TestCert,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+) -> (String, String) {
+    let mut stream = connect(app, cert, &rustls::version::TLS13)
+        .await
+        .expect("TLS connect");
+    let mut request =
+        format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
     if let Some(b) = body {
-        request.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", b.len()));
+        request.push_str(&format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            b.len()
+        ));
     }
     request.push_str("\r\n");
     request.push_str(body.unwrap_or(""));
@@ -83,10 +105,20 @@ async fn https(app: &TestApp, cert: &TestCert, method: &str, path: &str, body: O
 async fn tls_1_3_and_1_2_handshakes_succeed() {
     let cert = make_cert();
     let app = tls_app(&cert).await;
-    let s13 = connect(&app, &cert, &rustls::version::TLS13).await.expect("TLS 1.3 handshake");
-    assert_eq!(s13.get_ref().1.protocol_version(), Some(rustls::ProtocolVersion::TLSv1_3));
-    let s12 = connect(&app, &cert, &rustls::version::TLS12).await.expect("TLS 1.2 handshake");
-    assert_eq!(s12.get_ref().1.protocol_version(), Some(rustls::ProtocolVersion::TLSv1_2));
+    let s13 = connect(&app, &cert, &rustls::version::TLS13)
+        .await
+        .expect("TLS 1.3 handshake");
+    assert_eq!(
+        s13.get_ref().1.protocol_version(),
+        Some(rustls::ProtocolVersion::TLSv1_3)
+    );
+    let s12 = connect(&app, &cert, &rustls::version::TLS12)
+        .await
+        .expect("TLS 1.2 handshake");
+    assert_eq!(
+        s12.get_ref().1.protocol_version(),
+        Some(rustls::ProtocolVersion::TLSv1_2)
+    );
 }
 
 /// A TLS 1.1 ClientHello as an old client sends it: record and client version 0x0302, no
@@ -135,13 +167,19 @@ async fn tls_1_1_is_refused() {
     let _ = tokio::time::timeout(Duration::from_secs(10), tcp.read_to_end(&mut answer)).await;
     // Either an alert record (content type 21) or a plain close; never a handshake record
     // (22), which is what a ServerHello would come in.
-    assert!(answer.first() != Some(&0x16), "server answered a TLS 1.1 hello with a handshake: {answer:02x?}");
+    assert!(
+        answer.first() != Some(&0x16),
+        "server answered a TLS 1.1 hello with a handshake: {answer:02x?}"
+    );
     if let Some(&kind) = answer.first() {
         assert_eq!(kind, 0x15, "expected an alert, got {answer:02x?}");
         // A fatal alert (level 2): rustls answers handshake_failure (40) when no version it
         // speaks is offered; protocol_version (70) would do as well.
         assert_eq!(answer.get(5), Some(&2), "alert level: {answer:02x?}");
-        assert!(matches!(answer.get(6), Some(40 | 70)), "alert description: {answer:02x?}");
+        assert!(
+            matches!(answer.get(6), Some(40 | 70)),
+            "alert description: {answer:02x?}"
+        );
     }
 }
 
@@ -151,24 +189,35 @@ async fn https_and_wss_work_end_to_end_with_hsts_and_close_with_1001() {
     let app = tls_app(&cert).await;
     let (head, body) = https(&app, &cert, "GET", "/healthz", None).await;
     assert!(head.starts_with("http/1.1 200"), "{head}");
-    assert!(head.contains("strict-transport-security: max-age=31536000; includesubdomains"), "{head}");
+    assert!(
+        head.contains("strict-transport-security: max-age=31536000; includesubdomains"),
+        "{head}"
+    );
     assert!(head.contains("x-content-type-options: nosniff"), "{head}");
     assert!(!body.is_empty());
 
-    let user = app.services.create_user(None, concord_proto::CreateUserRequest {
-        username: "alice".into(),
-        password: PASSWORD.into(),
-        email: None,
-        display_name: None,
-        is_admin: false,
-        guest: false,
-    })
-    .await
-    .unwrap();
+    let user = app
+        .services
+        .create_user(
+            None,
+            concord_proto::CreateUserRequest {
+                username: "alice".into(),
+                password: PASSWORD.into(),
+                email: None,
+                display_name: None,
+                is_admin: false,
+                guest: false,
+            },
+        )
+        .await
+        .unwrap();
     let login = format!(r#"{{"login": "alice", "password": "{PASSWORD}"}}"#);
     let (head, body) = https(&app, &cert, "POST", "/api/v1/auth/login", Some(&login)).await;
     assert!(head.starts_with("http/1.1 200"), "{head}\n{body}");
-    let token = serde_json::from_str::<serde_json::Value>(&body).unwrap()["token"].as_str().unwrap().to_string();
+    let token = serde_json::from_str::<serde_json::Value>(&body).unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let (head, body) = https(&app, &cert, "GET", "/api/v1/users/me", None).await;
     assert!(head.starts_with("http/1.1 401"), "no token: {head}");
     assert!(body.contains("unauthenticated"));
@@ -176,10 +225,17 @@ async fn https_and_wss_work_end_to_end_with_hsts_and_close_with_1001() {
     // WSS: the same stream as ws://, over TLS 1.3.
     let stream = connect(&app, &cert, &rustls::version::TLS13).await.unwrap();
     let url = format!("wss://localhost/api/v1/ws?token={token}");
-    let (mut ws, response) = tokio_tungstenite::client_async(url, stream).await.expect("WSS upgrade");
+    let (mut ws, response) = tokio_tungstenite::client_async(url, stream)
+        .await
+        .expect("WSS upgrade");
     assert!(response.headers().contains_key("strict-transport-security"));
     let hello = loop {
-        match tokio::time::timeout(Duration::from_secs(10), ws.next()).await.unwrap().unwrap().unwrap() {
+        match tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap()
+        {
             WsMessage::Text(t) => break serde_json::from_str::<serde_json::Value>(&t).unwrap(),
             _ => continue,
         }
@@ -190,7 +246,10 @@ async fn https_and_wss_work_end_to_end_with_hsts_and_close_with_1001() {
     // Graceful shutdown still closes WebSockets with 1001 over TLS.
     let stopping = tokio::spawn(app.stop());
     let code = loop {
-        match tokio::time::timeout(Duration::from_secs(15), ws.next()).await.expect("close in time") {
+        match tokio::time::timeout(Duration::from_secs(15), ws.next())
+            .await
+            .expect("close in time")
+        {
             Some(Ok(WsMessage::Close(Some(frame)))) => break u16::from(frame.code),
             Some(Ok(_)) => continue,
             other => panic!("expected a close frame, got {other:?}"),
@@ -206,12 +265,18 @@ async fn plain_http_has_the_security_headers_but_no_hsts() {
     for path in ["/healthz", "/api/v1/users/me", "/api/v1/no-such-thing", "/"] {
         let r = app.http.get(app.url(path)).send().await.unwrap();
         let h = r.headers();
-        assert!(!h.contains_key("strict-transport-security"), "{path}: no HSTS over plain HTTP");
+        assert!(
+            !h.contains_key("strict-transport-security"),
+            "{path}: no HSTS over plain HTTP"
+        );
         assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
         assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
         assert_eq!(h["x-frame-options"], "DENY", "{path}");
         let csp = h["content-security-policy"].to_str().unwrap();
-        assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"), "{path}: {csp}");
+        assert!(
+            csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"),
+            "{path}: {csp}"
+        );
         if path == "/api/v1/users/me" {
             assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
         }

@@ -5,7 +5,7 @@
 impl Store for SqlStore {
     async fn share_a_channel(&self, a: UserId, b: UserId) -> Result<bool, StoreError> {
         let shared: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM channel_members x JOIN channel_members y ON y.channel_id = x.channel_id \
+            "SELECT x.channel_id FROM channel_members x JOIN channel_members y ON y.channel_id = x.channel_id \
              WHERE x.user_id = $1 AND y.user_id = $2 LIMIT 1",
         )
         .bind(a.0)
