@@ -320,6 +320,8 @@ impl MemberSource {
 pub enum PolicyKind {
     Rule,
     Geofence,
+    /// The channel's DLP action, overriding the org default.
+    Dlp,
 }
 
 impl PolicyKind {
@@ -327,6 +329,7 @@ impl PolicyKind {
         match self {
             PolicyKind::Rule => "rule",
             PolicyKind::Geofence => "geofence",
+            PolicyKind::Dlp => "dlp",
         }
     }
 }

@@ -358,3 +358,31 @@ mod double_option {
         Option::<T>::deserialize(d).map(Some)
     }
 }
+
+/// What a DLP policy does with a message containing personal data.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DlpAction {
+    /// No scanning.
+    #[default]
+    Off,
+    /// Replace each value with its masked form (110101********123X).
+    Mask,
+    /// Refuse the message with a 422 naming the detector; nothing is stored.
+    Block,
+}
+
+/// A channel's DLP policy.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct ChannelDlp {
+    pub action: DlpAction,
+    /// True when the channel follows the org default (config `[dlp]`).
+    pub inherited: bool,
+}
+
+/// Sets a channel's DLP action; `null` follows the org default again.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetChannelDlpRequest {
+    pub action: Option<DlpAction>,
+}

@@ -105,18 +105,8 @@ pub struct CustomPattern {
     pub regex: String,
 }
 
-/// What a policy does with a message containing findings.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DlpAction {
-    /// No scanning.
-    #[default]
-    Off,
-    /// Replace each value with its masked form.
-    Mask,
-    /// Refuse the message.
-    Block,
-}
+/// What a policy does with a message containing findings (a wire type: channels show it).
+pub use concord_proto::DlpAction;
 
 /// Longest custom pattern name.
 const MAX_NAME_CHARS: usize = 64;

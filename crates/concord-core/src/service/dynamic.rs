@@ -20,8 +20,8 @@ use crate::membership_rule::{
 use crate::org::OrgSnapshot;
 use crate::store::{MemberSource, MembershipSync, PolicyKind, RuleSubjectRecord};
 use concord_proto::{
-    ChannelId, Geofence, LocationOutcome, LocationReport, MembershipPreview, MembershipRule, User,
-    UserId,
+    ChannelDlp, ChannelId, Geofence, LocationOutcome, LocationReport, MembershipPreview,
+    MembershipRule, User, UserId,
 };
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, RwLock};
@@ -30,6 +30,7 @@ use std::sync::{Arc, RwLock};
 #[derive(Default)]
 pub struct Policies {
     rules: HashMap<ChannelId, MembershipRule>,
+    dlp: HashMap<ChannelId, crate::dlp::DlpAction>,
     geofences: HashMap<ChannelId, (Geofence, ValidGeofence)>,
 }
 
@@ -94,6 +95,14 @@ impl Services {
                     }
                     Err(e) => {
                         tracing::error!(channel = %record.channel_id, error = %e, "stored membership rule is unreadable; ignored")
+                    }
+                },
+                PolicyKind::Dlp => match serde_json::from_str(&record.body) {
+                    Ok(action) => {
+                        p.dlp.insert(record.channel_id, action);
+                    }
+                    Err(e) => {
+                        tracing::error!(channel = %record.channel_id, error = %e, "stored DLP policy is unreadable; ignored")
                     }
                 },
                 PolicyKind::Geofence => {
@@ -344,6 +353,68 @@ impl Services {
                 .await?;
         }
         Ok(())
+    }
+
+    // DLP.
+
+    /// The DLP policy for messages in `channel`: the channel's own action if it has one,
+    /// else the org default (config `[dlp]`).
+    pub(crate) fn dlp_for(&self, channel: ChannelId) -> crate::dlp::DlpPolicy {
+        match self.policies().dlp.get(&channel) {
+            Some(action) => crate::dlp::DlpPolicy::new(*action, self.limits.dlp.scanner.clone()),
+            None => self.limits.dlp.clone(),
+        }
+    }
+
+    /// The channel's DLP action and whether it is the channel's own or the org default.
+    pub async fn channel_dlp(
+        &self,
+        actor: &Actor,
+        channel: ChannelId,
+    ) -> Result<ChannelDlp, DomainError> {
+        self.channel_for(actor, channel, ChannelAction::ReadHistory)
+            .await?;
+        let own = self.policies().dlp.get(&channel).copied();
+        Ok(ChannelDlp {
+            action: own.unwrap_or(self.limits.dlp.action),
+            inherited: own.is_none(),
+        })
+    }
+
+    /// Sets the channel's DLP action (`None`: follow the org default). Channel admins with
+    /// `channel.manage_any`, audited.
+    pub async fn set_channel_dlp(
+        &self,
+        actor: &Actor,
+        channel: ChannelId,
+        action: Option<crate::dlp::DlpAction>,
+    ) -> Result<ChannelDlp, DomainError> {
+        self.authorize_dynamic(actor, channel).await?;
+        let _guard = self.dynamic.changes.lock().await;
+        let before = self
+            .policies()
+            .dlp
+            .get(&channel)
+            .map(|a| serde_json::json!(a));
+        let body = action
+            .map(|a| serde_json::to_string(&a))
+            .transpose()
+            .map_err(|e| DomainError::Unavailable(e.to_string()))?;
+        let audit = self.audit_entry(
+            Some(actor),
+            "channel.dlp.set",
+            format!("channel:{channel}"),
+            before,
+            action.map(|a| serde_json::json!(a)),
+        );
+        self.store
+            .set_channel_policy(channel, PolicyKind::Dlp, body, audit)
+            .await?;
+        self.reload_policies().await?;
+        Ok(ChannelDlp {
+            action: action.unwrap_or(self.limits.dlp.action),
+            inherited: action.is_none(),
+        })
     }
 
     // Geofences.

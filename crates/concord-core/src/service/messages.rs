@@ -53,7 +53,7 @@ impl Services {
             }
         }
         // Before anything is stored: a block refuses the send, a mask changes what is kept.
-        let text = self.limits.dlp.apply(text)?;
+        let text = self.dlp_for(channel_id).apply(text)?;
         let found = mentions::parse(&text);
         let mut mentioned: Vec<UserId> = Vec::new();
         if !found.usernames.is_empty() || found.here {
@@ -206,7 +206,7 @@ impl Services {
         if msg.deleted {
             return Err(DomainError::Conflict("the message was deleted".into()));
         }
-        let text = self.limits.dlp.apply(text)?;
+        let text = self.dlp_for(msg.channel_id).apply(text)?;
         Ok(self.store.edit_message(id, text, self.clock.now()).await?)
     }
 

@@ -8,7 +8,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use concord_proto::{
-    ChannelId, Geofence, LocationOutcome, LocationReport, MembershipPreview, MembershipRule,
+    ChannelDlp, ChannelId, Geofence, LocationOutcome, LocationReport, MembershipPreview,
+    MembershipRule, SetChannelDlpRequest,
 };
 
 /// The channel's membership rule (channel admins).
@@ -122,4 +123,33 @@ pub async fn report_location(
     ApiJson(report): ApiJson<LocationReport>,
 ) -> Result<Json<LocationOutcome>, ApiError> {
     Ok(Json(state.services.report_location(&actor, report).await?))
+}
+
+/// The channel's DLP policy (members).
+#[utoipa::path(get, path = "/channels/{channel_id}/dlp", tag = "channels", params(("channel_id" = i64, Path)), responses((status = 200, body = ChannelDlp), ApiErrors), security(("bearer" = [])))]
+pub async fn get_dlp(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<ChannelDlp>, ApiError> {
+    Ok(Json(
+        state.services.channel_dlp(&actor, ChannelId(id)).await?,
+    ))
+}
+
+/// Sets the channel's DLP action (`off`, `mask`, `block`; `null` follows the org default).
+/// Channel admins holding `channel.manage_any`.
+#[utoipa::path(put, path = "/channels/{channel_id}/dlp", tag = "channels", params(("channel_id" = i64, Path)), request_body = SetChannelDlpRequest, responses((status = 200, body = ChannelDlp), ApiErrors), security(("bearer" = [])))]
+pub async fn set_dlp(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<SetChannelDlpRequest>,
+) -> Result<Json<ChannelDlp>, ApiError> {
+    Ok(Json(
+        state
+            .services
+            .set_channel_dlp(&actor, ChannelId(id), req.action)
+            .await?,
+    ))
 }

@@ -123,6 +123,7 @@ pub fn build(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
             dynamic::delete_geofence
         ))
         .routes(routes!(dynamic::report_location))
+        .routes(routes!(dynamic::get_dlp, dynamic::set_dlp))
         .routes(routes!(messages::history, messages::send_message))
         .routes(routes!(messages::pinned))
         .routes(routes!(messages::mark_read))

@@ -248,3 +248,70 @@ fn dlp_scan_command_writes_the_predictions_file() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_channel_policy_overrides_the_org_default() {
+    let app = spawn_app().await;
+    let admin = app.admin("root").await;
+    let member = app.user("finance1").await;
+    let finance = app.channel(&admin, "finance", "private", &[&member]).await;
+    let lobby = app.channel(&admin, "lobby", "public", &[&member]).await;
+    let text = "客户身份证 11010519491231002X 请核对";
+    let path = format!("/api/v1/channels/{finance}/dlp");
+    let (status, body) = app.get(Some(&member.token), &path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, json!({"action": "off", "inherited": true}));
+    // Channel admins alone are not enough: this adds a policy to everyone's messages.
+    let (status, _) = app
+        .put_json(Some(&member.token), &path, json!({"action": "block"}))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body) = app
+        .put_json(Some(&admin.token), &path, json!({"action": "block"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body, json!({"action": "block", "inherited": false}));
+
+    let (status, err) = app
+        .post(
+            Some(&member.token),
+            &format!("/api/v1/channels/{finance}/messages"),
+            json!({"text": text}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("cn_resident_id"),
+        "{err}"
+    );
+    assert!(history(&app, &member.token, finance).await.is_empty());
+    let (status, _) = app
+        .post(
+            Some(&member.token),
+            &format!("/api/v1/channels/{lobby}/messages"),
+            json!({"text": text}),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "other channels follow the org default (off)"
+    );
+
+    let (status, body) = app
+        .put_json(Some(&admin.token), &path, json!({"action": null}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["inherited"], true);
+    let (status, _) = app
+        .post(
+            Some(&member.token),
+            &format!("/api/v1/channels/{finance}/messages"),
+            json!({"text": text}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+}

@@ -73,6 +73,8 @@ const EXPECTED_OPERATIONS: &[&str] = &[
     "PUT /api/v1/channels/{channel_id}/geofence",
     "DELETE /api/v1/channels/{channel_id}/geofence",
     "POST /api/v1/me/location",
+    "GET /api/v1/channels/{channel_id}/dlp",
+    "PUT /api/v1/channels/{channel_id}/dlp",
     "GET /api/v1/search",
     "GET /api/v1/compliance/search",
     "POST /api/v1/admin/import/messages",

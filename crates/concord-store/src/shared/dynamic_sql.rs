@@ -24,6 +24,7 @@ fn policy_kind(s: &str) -> Result<PolicyKind, sqlx::Error> {
     match s {
         "rule" => Ok(PolicyKind::Rule),
         "geofence" => Ok(PolicyKind::Geofence),
+        "dlp" => Ok(PolicyKind::Dlp),
         other => Err(sqlx::Error::Decode(format!("policy kind {other}").into())),
     }
 }
