@@ -412,6 +412,8 @@ const zhangsan = await alice.call("POST", "/users", {
   display_name: "张三",
   email: "zhangsan@example.com",
 });
+/** Waits for toasts to fade (5 s), for tidy screenshots. */
+const noToasts = (page) => eventually(async () => (await page.locator(".toast").count()) === 0, "toasts gone", 8000);
 const departmentId = async (name) => (await alice.call("GET", "/departments")).find((d) => d.name === name)?.id;
 
 test("admin console: create departments HQ > 人力资源部", async () => {
@@ -454,11 +456,15 @@ test("directory: the tree, a pinyin search and a profile with the path and local
   await A.page.waitForURL(`**/directory/people/${zhangsan.id}`);
   const profile = A.page.locator(".dir-profile .profile");
   await profile.getByRole("heading", { name: "张三" }).waitFor();
-  await eventually(async () => (await profile.locator(".crumbs").innerText()).replace(/\s+/g, " ").includes("HQ › 人力资源部"), "department path");
+  await eventually(
+    async () => JSON.stringify(await profile.locator(".crumbs li").allInnerTexts()) === JSON.stringify(["HQ", "人力资源部"]),
+    "department path HQ › 人力资源部",
+  );
   const local = await profile.locator(".profile-local-time").innerText();
   assert(/\d{1,2}:\d{2}/.test(local) && local.includes("Asia/Shanghai"), `local time shown (${local})`);
   await profile.getByText("招聘专员").waitFor();
   await profile.getByRole("button", { name: "Alice Chen" }).waitFor();
+  await noToasts(A.page);
   await screenshot(A.page, shots, "directory.png");
   // A sender's name in a channel opens their profile beside it.
   await openChannel(A.page, general.id);
@@ -495,7 +501,12 @@ test("admin console: a custom permission, a role, and assigning it", async () =>
   await row.filter({ hasText: "张三" }).filter({ hasText: "人力资源部" }).waitFor();
   const grants = await alice.call("GET", `/role-assignments?user_id=${zhangsan.id}`);
   assert(grants.some((g) => g.scope_department_id === hr), "the server has the scoped assignment");
-  await A.page.evaluate(() => window.scrollTo(0, 0));
+  // Scroll the page body (not the window) so the new role and the assignments are in view.
+  await role.evaluate((el) => {
+    const body = el.closest(".page-body");
+    body.scrollTop += el.getBoundingClientRect().top - body.getBoundingClientRect().top - 220;
+  });
+  await noToasts(A.page);
   await screenshot(A.page, shots, "admin-roles.png");
 });
 

@@ -128,8 +128,8 @@ function PersonPicker({ label, value, onChange }: { label: string; value: User |
     );
   }
   return (
-    <div class="field picker">
-      <label>
+    <div class="picker">
+      <label class="field">
         <span>{label}</span>
         <input type="search" value={q} placeholder={t("directory.search")} onInput={(e) => setQ(e.currentTarget.value)} />
       </label>
@@ -769,6 +769,7 @@ function RolesSection() {
   const [departments, reloadDepartments] = useDepartments();
   const [editing, setEditing] = useState<Role | "new" | null>(null);
   const [revoking, setRevoking] = useState<RoleAssignment | null>(null);
+  const [deleting, setDeleting] = useState<Role | null>(null);
   const load = () => {
     api.roles().then(setRoles).catch(reportError);
     api.permissions().then(setCatalogue).catch(reportError);
@@ -818,6 +819,11 @@ function RolesSection() {
                 <button type="button" class="link-btn" onClick={() => setEditing(r)} aria-label={t("admin.editRole", { name: r.name })}>
                   {t("admin.edit")}
                 </button>
+                {!r.builtin && (
+                  <button type="button" class="link-btn danger" onClick={() => setDeleting(r)} aria-label={t("admin.deleteNamed", { name: r.name })}>
+                    {t("admin.delete")}
+                  </button>
+                )}
               </div>
               {r.description && <p class="muted small">{r.description}</p>}
               <ul class="tag-list" aria-label={t("admin.permissions")}>
@@ -898,6 +904,22 @@ function RolesSection() {
         )}
         <RegisterPermission onDone={load} />
       </div>
+      {deleting && (
+        <ConfirmDialog
+          text={t("admin.confirmDeleteRole", { name: deleting.name })}
+          confirmLabel={t("admin.delete")}
+          danger
+          onClose={() => setDeleting(null)}
+          onConfirm={() => {
+            const id = deleting.id;
+            setDeleting(null);
+            api
+              .deleteRole(id)
+              .then(load)
+              .catch(reportError);
+          }}
+        />
+      )}
       {revoking && (
         <ConfirmDialog
           text={t("admin.confirmRevoke", { role: roleName(revoking.role_id) })}

@@ -3,6 +3,7 @@
 // the selected person's profile. Guests (no directory.read) get a friendly message instead.
 
 import { useEffect, useMemo, useState } from "preact/hooks";
+import { ApiError } from "../api/client";
 import type { Department, DepartmentId, User } from "../api/types";
 import { useT } from "../i18n";
 import { api, reportError } from "../state/app";
@@ -83,7 +84,9 @@ export function DirectoryPage() {
   const perms = useStore(permissions, (p) => p);
   const current = useStore(route, (r) => r);
   const userId = current.name === "directory" ? current.userId : undefined;
-  const allowed = showDirectory(perms);
+  // The server has the last word: a 403 (permissions changed since they loaded) reads as "no".
+  const [forbidden, setForbidden] = useState(false);
+  const allowed = showDirectory(perms) && !forbidden;
   const [departments, setDepartments] = useState<Department[] | null>(null);
   const [expanded, setExpanded] = useState<Set<DepartmentId>>(new Set());
   const [selected, setSelected] = useState<DepartmentId | null>(null);
@@ -100,7 +103,7 @@ export function DirectoryPage() {
         // Top-level departments start open.
         setExpanded(new Set(list.filter((d) => d.parent_id === null).map((d) => d.id)));
       })
-      .catch(reportError);
+      .catch((e) => (e instanceof ApiError && e.status === 403 ? setForbidden(true) : reportError(e)));
   }, [allowed]);
 
   // The list: search results, a department's people, or everyone (paged).

@@ -238,6 +238,7 @@ export const en = {
   "admin.topLevel": "Top level",
   "admin.moveUnder": "New parent",
   "admin.confirmDeleteDepartment": "Delete {name}? Only empty departments (no sub-departments, people or role grants) can be deleted.",
+  "admin.confirmDeleteRole": "Delete the role {name}? Its assignments end too.",
   "admin.newRole": "New role",
   "admin.createRole": "Create a role",
   "admin.createRoleSubmit": "Create role",

@@ -240,6 +240,7 @@ export const zhCN: Record<MessageKey, string> = {
   "admin.topLevel": "顶级",
   "admin.moveUnder": "新的上级部门",
   "admin.confirmDeleteDepartment": "删除 {name}？只能删除空部门（没有下级部门、人员或角色授权）。",
+  "admin.confirmDeleteRole": "删除角色 {name}？其所有分配也将一并撤销。",
   "admin.newRole": "新建角色",
   "admin.createRole": "创建角色",
   "admin.createRoleSubmit": "创建角色",

@@ -118,8 +118,13 @@ describe("compact diffs", () => {
   });
 
   it("handles creations, deletions and scalars", () => {
-    expect(diffJson(null, { name: "HQ" })).toEqual([{ key: "", after: '{"name":"HQ"}' }]);
-    expect(diffJson({ name: "HQ" }, null)).toEqual([{ key: "", before: '{"name":"HQ"}' }]);
+    expect(diffJson(null, { name: "HQ", parent_id: null })).toEqual([
+      { key: "name", after: "HQ" },
+      { key: "parent_id", after: "null" },
+    ]);
+    expect(diffJson({ name: "HQ" }, undefined)).toEqual([{ key: "name", before: "HQ" }]);
+    expect(diffJson("a", "b")).toEqual([{ key: "", before: "a", after: "b" }]);
+    expect(diffJson(null, [1])).toEqual([{ key: "", after: "[1]" }]);
     expect(diffJson(null, null)).toEqual([]);
     expect(diffJson({ a: 1 }, { a: 1 })).toEqual([]);
   });

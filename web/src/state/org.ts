@@ -193,10 +193,15 @@ function show(v: unknown): string {
 
 /**
  * What changed between an audit entry's before and after, compactly: one line per top-level
- * field that differs (added, removed or changed). Non-object values compare as a whole.
+ * field that differs (added, removed or changed; a creation lists its fields). Other values
+ * compare as a whole.
  */
 export function diffJson(before: unknown, after: unknown): DiffLine[] {
   const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === "object" && !Array.isArray(v);
+  const absent = (v: unknown) => v === null || v === undefined;
+  // A creation or deletion lists the fields it added or removed.
+  if (absent(before) && isObj(after)) before = {};
+  if (isObj(before) && absent(after)) after = {};
   if (!isObj(before) || !isObj(after)) {
     if (JSON.stringify(before ?? null) === JSON.stringify(after ?? null)) return [];
     const line: DiffLine = { key: "" };
