@@ -383,6 +383,56 @@ impl Services {
             })
             .await?)
     }
+
+    /// Starts an export of the audit entries matching `q` (all of them, newest first): checks
+    /// `audit.read` and records the export itself first — if that entry cannot be written,
+    /// nothing is exported. The returned handle pages through the entries.
+    pub async fn begin_audit_export(
+        &self,
+        actor: &Actor,
+        q: AuditQuery,
+    ) -> Result<AuditExport, DomainError> {
+        actor.require(perm::AUDIT_READ, None)?;
+        let (action, prefix) = match q.action.clone() {
+            Some(a) if a.ends_with('.') => (Some(a), true),
+            other => (other, false),
+        };
+        let query = serde_json::json!({
+            "actor_id": q.actor_id, "action": q.action, "target": q.target,
+            "from": q.from, "to": q.to, "before": q.before,
+        });
+        self.audit(Some(actor), "audit.export", "audit_log".into(), Some(query))
+            .await?;
+        Ok(AuditExport {
+            filter: AuditFilter {
+                actor_id: q.actor_id,
+                action,
+                action_prefix: prefix,
+                target: q.target,
+                from: q.from,
+                to: q.to,
+                before_id: q.before,
+                limit: 1000,
+            },
+        })
+    }
+
+    /// The next page of an export (empty when done).
+    pub async fn next_audit_export_page(
+        &self,
+        export: &mut AuditExport,
+    ) -> Result<Vec<AuditEntry>, DomainError> {
+        let page = self.store.audit_entries(export.filter.clone()).await?;
+        if let Some(last) = page.last() {
+            export.filter.before_id = Some(last.id);
+        }
+        Ok(page)
+    }
+}
+
+/// An authorised, audited export in progress (see [`Services::begin_audit_export`]).
+pub struct AuditExport {
+    filter: AuditFilter,
 }
 
 #[cfg(test)]

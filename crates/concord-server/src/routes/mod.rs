@@ -103,6 +103,7 @@ pub fn build(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(org::list_assignments, org::create_assignment))
         .routes(routes!(org::delete_assignment))
         .routes(routes!(org::audit_log))
+        .routes(routes!(org::audit_export))
         .routes(routes!(channels::my_channels, channels::create_channel))
         .routes(routes!(channels::browse_channels))
         .routes(routes!(channels::get_channel, channels::update_channel))

@@ -223,3 +223,126 @@ pub async fn audit_log(
 ) -> Result<Json<Vec<AuditEntry>>, ApiError> {
     Ok(Json(state.services.audit_entries(&actor, q).await?))
 }
+
+#[derive(Clone, Copy, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportFormat {
+    /// One JSON object per line.
+    #[default]
+    Jsonl,
+    /// Comma-separated values with a header row.
+    Csv,
+}
+
+#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct AuditExportQuery {
+    pub format: Option<ExportFormat>,
+    pub actor_id: Option<concord_proto::UserId>,
+    /// Exact action, or a prefix ending in `.`.
+    pub action: Option<String>,
+    pub target: Option<String>,
+    /// Inclusive, RFC 3339.
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub from: Option<jiff::Timestamp>,
+    /// Exclusive, RFC 3339.
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub to: Option<jiff::Timestamp>,
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn export_line(e: &AuditEntry, format: ExportFormat) -> String {
+    match format {
+        ExportFormat::Jsonl => format!("{}\n", serde_json::to_string(e).unwrap_or_default()),
+        ExportFormat::Csv => {
+            let json = |v: &Option<serde_json::Value>| {
+                v.as_ref().map(|v| v.to_string()).unwrap_or_default()
+            };
+            let fields = [
+                e.id.to_string(),
+                e.at.to_string(),
+                e.actor_id.map(|a| a.to_string()).unwrap_or_default(),
+                e.ip.clone().unwrap_or_default(),
+                e.action.clone(),
+                e.target.clone(),
+                json(&e.before),
+                json(&e.after),
+            ];
+            let mut line = fields
+                .iter()
+                .map(|f| csv_field(f))
+                .collect::<Vec<_>>()
+                .join(",");
+            line.push('\n');
+            line
+        }
+    }
+}
+
+/// Exports every matching audit entry, newest first, as JSON Lines or CSV (`audit.read`).
+/// The export itself is audited before anything is sent.
+#[utoipa::path(get, path = "/audit/export", tag = "organisation", params(AuditExportQuery), responses((status = 200, description = "JSON Lines or CSV", content_type = "application/x-ndjson"), ApiErrors), security(("bearer" = [])))]
+pub async fn audit_export(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiQuery(q): ApiQuery<AuditExportQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let format = q.format.unwrap_or_default();
+    let query = concord_proto::AuditQuery {
+        actor_id: q.actor_id,
+        action: q.action,
+        target: q.target,
+        from: q.from,
+        to: q.to,
+        before: None,
+        limit: None,
+    };
+    let export = state.services.begin_audit_export(&actor, query).await?;
+    let header = match format {
+        ExportFormat::Jsonl => String::new(),
+        ExportFormat::Csv => "id,at,actor_id,ip,action,target,before,after\n".to_string(),
+    };
+    let services = state.services.clone();
+    let pages =
+        futures_util::stream::unfold((Some(export), Some(header)), move |(export, header)| {
+            let services = services.clone();
+            async move {
+                if let Some(h) = header.filter(|h| !h.is_empty()) {
+                    return Some((Ok::<_, std::io::Error>(h), (export, None)));
+                }
+                let mut export = export?;
+                match services.next_audit_export_page(&mut export).await {
+                    Ok(page) if page.is_empty() => None,
+                    Ok(page) => {
+                        let chunk: String = page.iter().map(|e| export_line(e, format)).collect();
+                        Some((Ok(chunk), (Some(export), None)))
+                    }
+                    Err(e) => Some((Err(std::io::Error::other(e.to_string())), (None, None))),
+                }
+            }
+        });
+    let (content_type, name) = match format {
+        ExportFormat::Jsonl => ("application/x-ndjson", "audit.jsonl"),
+        ExportFormat::Csv => ("text/csv; charset=utf-8", "audit.csv"),
+    };
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, content_type.to_string()),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        axum::body::Body::from_stream(pages),
+    )
+        .into_response())
+}

@@ -189,3 +189,81 @@ async fn deleting_or_rewriting_entries_is_caught() {
     let (ok, out) = cli_verify(&app, Suite::Standard);
     assert!(!ok && out.contains("rewritten"), "{out}");
 }
+
+#[tokio::test]
+async fn the_audit_log_exports_as_json_lines_and_csv_and_the_export_is_audited() {
+    let app = spawn_app().await;
+    some_admin_actions(&app).await;
+    let admin_token = app.login("root", PASSWORD).await;
+    let member = app.user("member1").await;
+    let url = app.url("/api/v1/audit/export?action=department.");
+    let resp = app
+        .http
+        .get(&url)
+        .bearer_auth(&member.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+
+    let resp = app
+        .http
+        .get(&url)
+        .bearer_auth(&admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["content-type"], "application/x-ndjson");
+    let body = resp.text().await.unwrap();
+    let lines: Vec<serde_json::Value> = body
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3, "three departments: {body}");
+    assert!(lines.iter().all(|e| e["action"] == "department.create"));
+    assert!(
+        lines[0]["id"].as_i64() > lines[2]["id"].as_i64(),
+        "newest first"
+    );
+
+    let csv_url = app.url("/api/v1/audit/export?format=csv&action=role.create");
+    let csv = app
+        .http
+        .get(&csv_url)
+        .bearer_auth(&admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        csv.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let csv = csv.text().await.unwrap();
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows[0], "id,at,actor_id,ip,action,target,before,after");
+    assert_eq!(rows.len(), 2, "{csv}");
+    assert!(
+        rows[1].contains(",role.create,") && rows[1].contains("\"\"name\"\":\"\"Readers\"\""),
+        "{csv}"
+    );
+
+    let (_, exports) = app
+        .get(Some(&admin_token), "/api/v1/audit?action=audit.export")
+        .await;
+    assert_eq!(
+        exports.as_array().unwrap().len(),
+        2,
+        "each export is itself audited"
+    );
+    let bad = app
+        .http
+        .get(app.url("/api/v1/audit/export?format=xml"))
+        .bearer_auth(&admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+}

@@ -94,6 +94,7 @@ const MATRIX: &[Row] = &[
     ("DELETE /api/v1/role-assignments/{assignment_id}",       FreshHrAssignment,  "D  D  D  D  D  A  A", ""),
     ("DELETE /api/v1/role-assignments/{assignment_id}",       FreshOrgAssignment, "D  D  D  D  D  D  A", ""),
     ("GET /api/v1/audit",                                     Org,                "D  D  D  D  D  D  A", ""),
+    ("GET /api/v1/audit/export",                              Org,                "D  D  D  D  D  D  A", ""),
     // Channels. Private channels are invisible to non-members, org admins included;
     // guests see only the channels they are in.
     ("GET /api/v1/channels",                                  Org,                "D  A  A  A  A  A  A", ""),

@@ -49,6 +49,7 @@ const EXPECTED_OPERATIONS: &[&str] = &[
     "POST /api/v1/role-assignments",
     "DELETE /api/v1/role-assignments/{assignment_id}",
     "GET /api/v1/audit",
+    "GET /api/v1/audit/export",
     "GET /api/v1/channels",
     "POST /api/v1/channels",
     "GET /api/v1/channels/browse",
