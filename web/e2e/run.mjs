@@ -560,6 +560,73 @@ test("a guest sees no directory", async () => {
   await G.context.close();
 });
 
+test("message search: Chinese and English, highlights, no results, open a hit", async () => {
+  const zh = "企业级即时通讯工具上线";
+  const enText = "The enterprise messenger goes live on Monday";
+  await openChannel(A.page, design.id);
+  await sendFromComposer(A.page, zh);
+  await sendFromComposer(A.page, enText);
+  await A.page.locator("article.msg", { hasText: enText }).waitFor();
+  // Searchable once the indexer has caught up (normally within a second).
+  await eventually(async () => (await alice.call("GET", `/search?q=${encodeURIComponent("即时通讯")}`)).total > 0, "indexed");
+  await openChannel(A.page, general.id);
+
+  // Ctrl+K focuses the header box; Enter opens the results.
+  await A.page.locator(".channel .vlist").click();
+  await A.page.keyboard.press("Control+k");
+  const box = A.page.getByRole("searchbox", { name: "Search messages" });
+  await eventually(async () => await box.evaluate((el) => el === document.activeElement), "Ctrl+K focuses the search box");
+  await box.fill("即时通讯");
+  await box.press("Enter");
+  await A.page.waitForURL(/\/search\?q=/);
+  const hit = A.page.locator(".search-hit", { hasText: "工具上线" });
+  await hit.waitFor();
+  const marks = await hit.locator(".snippet mark").allInnerTexts();
+  assertEqual(marks.join(""), "即时通讯", "the matched text is marked");
+  assertEqual(await A.page.locator(".search-hit", { hasText: "enterprise messenger" }).count(), 0, "the English message does not match");
+  assert((await A.page.locator(".search-count").innerText()).includes("1 result"), "one result");
+  await screenshot(A.page, shots, "search.png");
+
+  // English by stem, with a filter.
+  await A.page.locator(`.search-filters select[name="channel"]`).selectOption({ label: "#design" });
+  await box.fill("messengers");
+  await box.press("Enter");
+  await A.page.locator(".search-hit .snippet mark", { hasText: "messenger" }).waitFor();
+
+  // No results: the empty state.
+  await A.page.locator(`.search-filters select[name="channel"]`).selectOption({ label: "All channels" });
+  await box.fill("药");
+  await box.press("Enter");
+  await A.page.getByText("No messages match “药”.").waitFor();
+  assertEqual(await A.page.locator(".search-hit").count(), 0, "no hits");
+
+  // "/" focuses the box too; a hit opens the channel at the message.
+  await A.page.locator("#page-title").click();
+  await A.page.keyboard.press("/");
+  await eventually(async () => await box.evaluate((el) => el === document.activeElement), "/ focuses the search box");
+  await box.fill("即时通讯");
+  await box.press("Enter");
+  await A.page.locator(".search-hit", { hasText: "工具上线" }).click();
+  await A.page.waitForURL(`**/c/${design.id}`);
+  await A.page.locator("article.msg.highlight", { hasText: zh }).waitFor();
+
+  // A hit far back in a long channel: older pages load until it is there.
+  const n = Math.max(1, opts.bulk - 700);
+  const target = `Bulk message ${n} of ${opts.bulk}`;
+  await box.fill(`"${target}"`);
+  await box.press("Enter");
+  const far = A.page.locator(".search-hit", { hasText: new RegExp(`Bulk message ${n} of`) }).first();
+  await far.waitFor();
+  await far.click();
+  await A.page.waitForURL(`**/c/${bulk.id}`);
+  const shown = A.page.locator("article.msg.highlight", { hasText: target });
+  await shown.waitFor();
+  await eventually(async () => {
+    const [list, row] = await Promise.all([A.page.locator(".channel .vlist").boundingBox(), shown.boundingBox()]);
+    return !!list && !!row && row.y >= list.y && row.y + row.height <= list.y + list.height;
+  }, "the hit is scrolled into view");
+});
+
 test("no console errors, page errors or dialogs", async () => {
   assertEqual(problems, [], "problems seen in the browsers");
 });

@@ -28,6 +28,8 @@ import type {
   MessageId,
   MessageVersion,
   MyChannel,
+  SearchPage,
+  SearchParams,
   ThreadPage,
   User,
   UserId,
@@ -209,6 +211,11 @@ export class ApiClient {
   }
   unpin(id: MessageId): Promise<void> {
     return this.request("DELETE", `/messages/${id}/pin`);
+  }
+
+  /** Messages in the channels the caller may read (`GET /search`). */
+  search(q: SearchParams): Promise<SearchPage> {
+    return this.request("GET", "/search" + query({ ...q }));
   }
 
   // ---------------------------------------------------------------- organisation

@@ -286,3 +286,47 @@ export interface MembershipPreview {
   join: User[];
   leave: User[];
 }
+
+// ---------------------------------------------------------------- search
+
+export type SearchSort = "relevance" | "newest" | "oldest";
+
+/** A piece of a snippet; `highlighted` pieces matched the query. Plain text, never HTML. */
+export interface SnippetPart {
+  text: string;
+  highlighted: boolean;
+}
+
+export interface SearchHit {
+  message_id: MessageId;
+  channel_id: ChannelId;
+  sender_id: UserId;
+  created_at: string;
+  thread_root_id: MessageId | null;
+  score: number | null;
+  snippet: SnippetPart[];
+  /** `body` or `files`. */
+  snippet_source: string;
+  message: Message;
+}
+
+export interface SearchPage {
+  total: number;
+  hits: SearchHit[];
+  next_offset: number | null;
+}
+
+/** `GET /search` parameters (booleans as `"true"`; times RFC 3339, `from` inclusive, `to` exclusive). */
+export interface SearchParams {
+  q?: string;
+  channel_id?: number;
+  sender_id?: number;
+  from?: string;
+  to?: string;
+  has_file?: "true";
+  in_thread?: "true";
+  mentions_me?: "true";
+  sort?: SearchSort;
+  offset?: number;
+  limit?: number;
+}

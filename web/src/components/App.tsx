@@ -12,6 +12,7 @@ import { CreateChannelDialog, NewDmDialog } from "./Dialogs";
 import { lazyComponent } from "./lazy";
 import { BrowsePage, SettingsPage } from "./Pages";
 import { MembersPanel, PinsPanel, ThreadPanel } from "./SidePanels";
+import { installSearchShortcuts } from "./SearchBox";
 import { SignIn } from "./SignIn";
 import { Sidebar, sidebarOrder } from "./Sidebar";
 import { Icon } from "./icons";
@@ -20,6 +21,7 @@ import { Icon } from "./icons";
 const DirectoryPage = lazyComponent(() => import("./Directory").then((m) => m.DirectoryPage));
 const AdminConsole = lazyComponent(() => import("./Admin").then((m) => m.AdminConsole));
 const ProfilePanel = lazyComponent(() => import("./Profile").then((m) => m.ProfilePanel));
+const SearchPage = lazyComponent(() => import("./Search").then((m) => m.SearchPage));
 const ChannelSettingsDialog = lazyComponent(() => import("./ChannelSettings").then((m) => m.ChannelSettingsDialog));
 
 function Home() {
@@ -72,7 +74,12 @@ function Shell() {
 
   useEffect(() => {
     start();
-    return watchTitle();
+    const unwatch = watchTitle();
+    const unkeys = installSearchShortcuts();
+    return () => {
+      unwatch();
+      unkeys();
+    };
   }, []);
 
   useEffect(() => {
@@ -116,6 +123,9 @@ function Shell() {
       break;
     case "admin":
       main = <AdminConsole />;
+      break;
+    case "search":
+      main = <SearchPage />;
       break;
     default:
       main = <Home />;

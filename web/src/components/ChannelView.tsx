@@ -27,6 +27,7 @@ import { displayName } from "./common";
 import { Composer } from "./Composer";
 import { Icon } from "./icons";
 import { MessageItem } from "./MessageItem";
+import { SearchBox } from "./SearchBox";
 import { VirtualList } from "./VirtualList";
 
 export function TypingLine({ channelId, threadRootId }: { channelId: number; threadRootId: number | null }) {
@@ -63,7 +64,7 @@ function kindLabel(mc: MyChannel, t: Translator): string {
   }
 }
 
-function RowView({ row, mc, title, t }: { row: Row; mc: MyChannel; title: string; t: Translator }) {
+function RowView({ row, mc, title, t, focusSeq }: { row: Row; mc: MyChannel; title: string; t: Translator; focusSeq: number | null }) {
   switch (row.kind) {
     case "intro":
       return (
@@ -91,7 +92,7 @@ function RowView({ row, mc, title, t }: { row: Row; mc: MyChannel; title: string
         </div>
       );
     case "message":
-      return <MessageItem message={row.message} compact={row.compact} mc={mc} />;
+      return <MessageItem message={row.message} compact={row.compact} mc={mc} highlight={row.message.seq === focusSeq} />;
     case "pending":
       return <PendingRow clientMsgId={row.pending.clientMsgId} text={row.pending.text} failed={row.pending.failed} />;
   }
@@ -141,6 +142,12 @@ export function ChannelView({ channelId }: { channelId: number }) {
   const atBottom = useStore(ui, (u) => u.atBottom);
   const perms = useStore(permissions, (p) => p);
   const [jump, setJump] = useState(0);
+  const focus = useStore(ui, (u) => (u.focus?.channelId === channelId ? u.focus.seq : null));
+  const focusKey = useMemo(() => {
+    if (focus === null) return null;
+    const m = timeline?.messages.find((x) => x.seq === focus);
+    return m ? `m-${m.id}` : null;
+  }, [focus, timeline]);
 
   useEffect(() => {
     if (ready && mc) openChannel(channelId).catch(reportError);
@@ -148,7 +155,14 @@ export function ChannelView({ channelId }: { channelId: number }) {
 
   // A different conversation: start at its newest message, with the side panels closed.
   useEffect(() => {
-    patchUi({ atBottom: true, panel: null, threadRootId: null, channelSettings: false });
+    const u = ui.get();
+    patchUi({
+      atBottom: true,
+      panel: null,
+      threadRootId: null,
+      channelSettings: false,
+      focus: u.focus?.channelId === channelId ? u.focus : null,
+    });
   }, [channelId]);
 
   const rows = useMemo(() => {
@@ -184,6 +198,7 @@ export function ChannelView({ channelId }: { channelId: number }) {
             {mc.channel.topic || kindLabel(mc, t)}
           </p>
         </div>
+        <SearchBox />
         <div class="channel-tools">
           <button
             type="button"
@@ -235,13 +250,14 @@ export function ChannelView({ channelId }: { channelId: number }) {
             items={rows}
             itemKey={(r) => r.key}
             anchorable={(r) => r.kind === "message"}
-            renderItem={(r) => <RowView row={r} mc={mc} title={title} t={t} />}
+            renderItem={(r) => <RowView row={r} mc={mc} title={title} t={t} focusSeq={focus} />}
             onNearTop={() => loadOlder(channelId).catch(reportError)}
             onAtBottomChange={(b) => {
               patchUi({ atBottom: b });
               if (b) scheduleMarkRead();
             }}
             scrollToBottomToken={`${channelId}:${jump}:${pending.length}`}
+            scrollToKey={focusKey}
             label={t("channel.history", { name: display })}
             class="messages"
           />
@@ -249,7 +265,14 @@ export function ChannelView({ channelId }: { channelId: number }) {
           <div class="history-loading muted">{t("loading")}</div>
         )}
         {!atBottom && (
-          <button type="button" class="jump-latest" onClick={() => setJump(jump + 1)}>
+          <button
+            type="button"
+            class="jump-latest"
+            onClick={() => {
+              patchUi({ focus: null });
+              setJump(jump + 1);
+            }}
+          >
             <Icon name="down" size={14} /> {t("channel.jumpToLatest")}
           </button>
         )}

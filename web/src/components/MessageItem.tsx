@@ -61,11 +61,14 @@ export function MessageItem({
   compact,
   mc,
   inThread,
+  highlight,
 }: {
   message: Message;
   compact: boolean;
   mc: MyChannel | undefined;
   inThread?: boolean;
+  /** The message a search hit opened. */
+  highlight?: boolean;
 }) {
   const t = useT();
   const users = useStore(chat, (c) => c.users);
@@ -104,7 +107,7 @@ export function MessageItem({
 
   return (
     <article
-      class={`msg ${compact ? "compact" : ""} ${m.pinned ? "pinned" : ""} ${editing ? "editing" : ""}`}
+      class={`msg ${compact ? "compact" : ""} ${m.pinned ? "pinned" : ""} ${editing ? "editing" : ""} ${highlight ? "highlight" : ""}`}
       aria-label={`${name}, ${formatTime(m.created_at, t.time)}`}
       data-message-id={m.id}
       data-seq={m.seq}

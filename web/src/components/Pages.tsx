@@ -11,18 +11,20 @@ import { navigate } from "../state/router";
 import { localeFromLanguage, settings, updateSettings, type LanguageSetting, type ThemeSetting } from "../state/settings";
 import { useStore } from "../state/store";
 import { Icon } from "./icons";
+import { SearchBox } from "./SearchBox";
 
 export function PageFrame({ title, children }: { title: string; children: ComponentChildren }) {
   const t = useT();
   return (
     <section class="page" aria-labelledby="page-title">
-      <header class="channel-head">
+      <header class="channel-head page-head">
         <button type="button" class="icon-btn drawer-open" aria-label={t("sidebar.open")} onClick={() => patchUi({ drawerOpen: true })}>
           <Icon name="menu" />
         </button>
         <h1 id="page-title" class="channel-title">
           {title}
         </h1>
+        <SearchBox />
       </header>
       <div class="page-body">{children}</div>
     </section>

@@ -21,6 +21,8 @@ export interface VirtualListProps<T> {
   anchorable?: (item: T) => boolean;
   /** Changing this value scrolls to the bottom (e.g. a new conversation, or the user sent). */
   scrollToBottomToken?: unknown;
+  /** A row to scroll into view (centred) when this key changes and the row is in `items`. */
+  scrollToKey?: string | null;
   label: string;
   class?: string;
 }
@@ -128,6 +130,38 @@ export function VirtualList<T>(props: VirtualListProps<T>) {
     const el = scroller.current;
     if (el) el.scrollTop = el.scrollHeight;
   }, [props.scrollToBottomToken]);
+
+  // Scroll to a row (a search hit): to its estimated place now, then onto the rendered row once
+  // the rows around it are measured; the anchor keeps it there as heights settle.
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    const key = props.scrollToKey;
+    if (!el || !key) return;
+    const i = keys.indexOf(key);
+    if (i < 0) return;
+    stick.current = false;
+    el.scrollTop = Math.max(0, offsets[i]! - el.clientHeight / 3);
+    // The anchor now is the row at the new position (not the one before the jump).
+    rememberAnchor(el, offsets, keys);
+    setScrollTop(el.scrollTop);
+    let frames = 0;
+    let raf = 0;
+    const settle = () => {
+      const row = rowEls.current.get(key);
+      if (row && scroller.current) {
+        const box = scroller.current.getBoundingClientRect();
+        const r = row.getBoundingClientRect();
+        const want = box.top + box.height / 3;
+        if (Math.abs(r.top - want) > 2) {
+          scroller.current.scrollTop += r.top - want;
+          stick.current = false;
+        }
+      }
+      if (++frames < 6) raf = requestAnimationFrame(settle);
+    };
+    raf = requestAnimationFrame(settle);
+    return () => cancelAnimationFrame(raf);
+  }, [props.scrollToKey, keys.includes(props.scrollToKey ?? "")]);
 
   useLayoutEffect(() => {
     const el = scroller.current;

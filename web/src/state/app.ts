@@ -62,6 +62,8 @@ export interface UiState {
   unreadMarker: Record<number, number>;
   toast: string | null;
   dialog: "create-channel" | "new-dm" | null;
+  /** A message to scroll to and highlight (a search hit that was opened). */
+  focus: { channelId: ChannelId; seq: number } | null;
 }
 
 export const ui = createStore<UiState>({
@@ -76,6 +78,7 @@ export const ui = createStore<UiState>({
   unreadMarker: {},
   toast: null,
   dialog: null,
+  focus: null,
 });
 
 export const api = new ApiClient({
@@ -355,6 +358,34 @@ export async function loadOlder(id: ChannelId): Promise<void> {
   } finally {
     olderInFlight.delete(id);
   }
+}
+
+/** How many older pages a jump may load before it gives up on a contiguous timeline. */
+const JUMP_PAGES = 50;
+
+/**
+ * Opens a channel at message `seq` (a search hit): loads the newest page if needed, then older
+ * pages until the message is loaded (the timeline stays contiguous up to the newest message,
+ * so live messages keep arriving), and asks the channel view to scroll to it.
+ */
+export async function jumpToMessage(id: ChannelId, seq: number): Promise<void> {
+  patchUi({ focus: null });
+  navigate({ name: "channel", channelId: id });
+  if (!chat.get().timelines[id]) await loadNewest(id);
+  for (let i = 0; i < JUMP_PAGES; i++) {
+    const t = chat.get().timelines[id];
+    const first = t?.messages[0];
+    if (!t || !first || first.seq <= seq || !t.hasMoreBefore) break;
+    // Enough to include the message and a little context above it.
+    const limit = Math.min(200, first.seq - seq + 10);
+    const page = await api.history(id, { before: first.seq, limit });
+    chat.set((c) => ({
+      ...c,
+      timelines: { ...c.timelines, [id]: prependPage(c.timelines[id], page.messages, page.has_more_before) },
+    }));
+    ensureUsers(page.messages.map((m) => m.sender_id));
+  }
+  patchUi({ focus: { channelId: id, seq }, atBottom: false });
 }
 
 export async function loadMembers(id: ChannelId): Promise<void> {

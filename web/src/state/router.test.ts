@@ -15,6 +15,8 @@ describe("routes", () => {
       { name: "admin" },
       { name: "admin", tab: "roles" },
       { name: "admin", tab: "audit" },
+      { name: "search", q: "" },
+      { name: "search", q: "即时通讯 & \"go live\"" },
     ];
     for (const r of routes) expect(parseRoute(routePath(r))).toEqual(r);
   });

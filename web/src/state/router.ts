@@ -12,9 +12,14 @@ export type Route =
   | { name: "browse" }
   | { name: "settings" }
   | { name: "directory"; userId?: number }
-  | { name: "admin"; tab?: AdminTab };
+  | { name: "admin"; tab?: AdminTab }
+  | { name: "search"; q: string };
 
-export function parseRoute(path: string): Route {
+/** A path, optionally with its query string (`/search?q=...`). */
+export function parseRoute(full: string): Route {
+  const qi = full.indexOf("?");
+  const path = qi < 0 ? full : full.slice(0, qi);
+  if (path === "/search") return { name: "search", q: new URLSearchParams(qi < 0 ? "" : full.slice(qi)).get("q") ?? "" };
   const m = /^\/c\/(\d+)\/?$/.exec(path);
   if (m) return { name: "channel", channelId: Number(m[1]) };
   if (path === "/browse") return { name: "browse" };
@@ -38,18 +43,20 @@ export function routePath(r: Route): string {
       return r.userId !== undefined ? `/directory/people/${r.userId}` : "/directory";
     case "admin":
       return r.tab ? `/admin/${r.tab}` : "/admin";
+    case "search":
+      return r.q ? `/search?q=${encodeURIComponent(r.q)}` : "/search";
     default:
       return `/${r.name}`;
   }
 }
 
 export const route = createStore<Route>(
-  typeof location === "undefined" ? { name: "home" } : parseRoute(location.pathname),
+  typeof location === "undefined" ? { name: "home" } : parseRoute(location.pathname + location.search),
 );
 
 export function navigate(r: Route, replace = false): void {
   const path = routePath(r);
-  if (typeof history !== "undefined" && location.pathname !== path) {
+  if (typeof history !== "undefined" && location.pathname + location.search !== path) {
     if (replace) history.replaceState(null, "", path);
     else history.pushState(null, "", path);
   }
@@ -57,5 +64,5 @@ export function navigate(r: Route, replace = false): void {
 }
 
 if (typeof window !== "undefined") {
-  window.addEventListener("popstate", () => route.set(parseRoute(location.pathname)));
+  window.addEventListener("popstate", () => route.set(parseRoute(location.pathname + location.search)));
 }
