@@ -374,8 +374,11 @@ pub trait Store: Send + Sync + 'static {
         body: Option<String>,
         audit: NewAudit,
     ) -> Result<(), StoreError>;
-    /// Every active person's title, region and tags.
-    async fn rule_subjects(&self) -> Result<Vec<RuleSubjectRecord>, StoreError>;
+    /// Every active person's title, region and tags (or only `only`'s).
+    async fn rule_subjects(
+        &self,
+        only: Option<UserId>,
+    ) -> Result<Vec<RuleSubjectRecord>, StoreError>;
     async fn member_sources(
         &self,
         channel: ChannelId,
@@ -455,7 +458,6 @@ pub trait Store: Send + Sync + 'static {
     /// By username or email, case-insensitively.
     async fn user_by_login(&self, login: &str) -> Result<Option<UserRecord>, StoreError>;
     async fn users_by_usernames(&self, usernames: &[String]) -> Result<Vec<User>, StoreError>;
-    async fn list_users(&self, after: i64, limit: i64) -> Result<Vec<User>, StoreError>;
     async fn count_users(&self) -> Result<i64, StoreError>;
     async fn create_session(&self, session: NewSession) -> Result<(), StoreError>;
     async fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>, StoreError>;

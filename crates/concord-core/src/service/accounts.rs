@@ -147,20 +147,6 @@ impl Services {
             .ok_or(DomainError::NotFound("user"))
     }
 
-    pub async fn list_users(
-        &self,
-        actor: &Actor,
-        after: Option<i64>,
-        limit: Option<i64>,
-    ) -> Result<Vec<User>, DomainError> {
-        authorize_org(actor, OrgAction::ListUsers)?;
-        let limit = self.page_limit(limit)?;
-        Ok(self
-            .store
-            .list_users(validate::non_negative("after", after.unwrap_or(0))?, limit)
-            .await?)
-    }
-
     pub(crate) fn page_limit(&self, limit: Option<i64>) -> Result<i64, DomainError> {
         match limit {
             None => Ok(50),

@@ -150,7 +150,7 @@ impl Services {
         let org = self.org();
         let matching: BTreeSet<i64> = self
             .store
-            .rule_subjects()
+            .rule_subjects(None)
             .await?
             .iter()
             // Guests see only the channels they are invited to: rules never pull them in.
@@ -241,15 +241,7 @@ impl Services {
         self.reload_policies().await?;
         let (join, leave) = self.rule_diff(channel, &rule).await?;
         let (joined, left) = self
-            .store
-            .sync_membership(MembershipSync {
-                channel,
-                joins: join,
-                leaves: leave,
-                source: MemberSource::Rule,
-                actor: actor.user_id,
-                at: self.clock.now(),
-            })
+            .sync_by_rule(channel, join, leave, actor.user_id)
             .await?;
         Ok(MembershipPreview {
             join: self.users_named(&joined).await?,
@@ -286,6 +278,28 @@ impl Services {
         self.reload_policies().await
     }
 
+    /// Adds `joins` and removes `leaves` as members the rule manages (never people added by
+    /// hand or by a geofence).
+    async fn sync_by_rule(
+        &self,
+        channel: ChannelId,
+        joins: Vec<UserId>,
+        leaves: Vec<UserId>,
+        actor: UserId,
+    ) -> Result<(Vec<UserId>, Vec<UserId>), DomainError> {
+        Ok(self
+            .store
+            .sync_membership(MembershipSync {
+                channel,
+                joins,
+                leaves,
+                source: MemberSource::Rule,
+                actor,
+                at: self.clock.now(),
+            })
+            .await?)
+    }
+
     /// After the department tree changed shape: every rule channel again.
     pub(crate) async fn recompute_all_rules(&self, actor: UserId) -> Result<(), DomainError> {
         let policies = self.policies();
@@ -295,16 +309,7 @@ impl Services {
             if joins.is_empty() && leaves.is_empty() {
                 continue;
             }
-            self.store
-                .sync_membership(MembershipSync {
-                    channel: *channel,
-                    joins,
-                    leaves,
-                    source: MemberSource::Rule,
-                    actor,
-                    at: self.clock.now(),
-                })
-                .await?;
+            self.sync_by_rule(*channel, joins, leaves, actor).await?;
         }
         Ok(())
     }
@@ -322,12 +327,7 @@ impl Services {
         }
         let _guard = self.dynamic.changes.lock().await;
         let org = self.org();
-        let record = self
-            .store
-            .rule_subjects()
-            .await?
-            .into_iter()
-            .find(|r| r.user_id == user);
+        let record = self.store.rule_subjects(Some(user)).await?.pop();
         let attrs = record
             .as_ref()
             .filter(|r| !org.is_guest(r.user_id))
@@ -341,16 +341,7 @@ impl Services {
                 (false, Some(MemberSource::Rule)) => (vec![], vec![user]),
                 _ => continue,
             };
-            self.store
-                .sync_membership(MembershipSync {
-                    channel: *channel,
-                    joins,
-                    leaves,
-                    source: MemberSource::Rule,
-                    actor,
-                    at: self.clock.now(),
-                })
-                .await?;
+            self.sync_by_rule(*channel, joins, leaves, actor).await?;
         }
         Ok(())
     }

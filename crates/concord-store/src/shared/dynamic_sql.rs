@@ -46,11 +46,14 @@ impl SqlStore {
             .collect()
     }
 
-    async fn load_rule_subjects(&self) -> Result<Vec<RuleSubjectRecord>, sqlx::Error> {
+    async fn load_rule_subjects(&self, only: Option<UserId>) -> Result<Vec<RuleSubjectRecord>, sqlx::Error> {
         let mut conn = self.read.acquire().await?;
         let mut tx = begin_snapshot(&mut conn).await?;
-        let mut out: Vec<RuleSubjectRecord> =
-            sqlx::query("SELECT id, title, region FROM users WHERE status = 'active' ORDER BY id")
+        // `$1` NULL: everyone active.
+        let mut out: Vec<RuleSubjectRecord> = sqlx::query(
+            "SELECT id, title, region FROM users WHERE status = 'active' AND ($1 IS NULL OR id = $1) ORDER BY id",
+        )
+        .bind(only.map(|u| u.0))
                 .fetch_all(&mut *tx)
                 .await?
                 .iter()
@@ -63,7 +66,11 @@ impl SqlStore {
                     })
                 })
                 .collect::<Result<_, sqlx::Error>>()?;
-        for r in sqlx::query("SELECT user_id, tag FROM user_tags ORDER BY user_id").fetch_all(&mut *tx).await? {
+        for r in sqlx::query("SELECT user_id, tag FROM user_tags WHERE ($1 IS NULL OR user_id = $1) ORDER BY user_id")
+            .bind(only.map(|u| u.0))
+            .fetch_all(&mut *tx)
+            .await?
+        {
             let id = UserId(r.try_get("user_id")?);
             if let Ok(i) = out.binary_search_by_key(&id, |s| s.user_id) {
                 out[i].project_tags.push(r.try_get("tag")?);

@@ -30,8 +30,8 @@ impl Store for SqlStore {
         write_op!(self, op_set_channel_policy(channel, kind, body, audit))
     }
 
-    async fn rule_subjects(&self) -> Result<Vec<RuleSubjectRecord>, StoreError> {
-        self.load_rule_subjects().await.map_err(map_err)
+    async fn rule_subjects(&self, only: Option<UserId>) -> Result<Vec<RuleSubjectRecord>, StoreError> {
+        self.load_rule_subjects(only).await.map_err(map_err)
     }
 
     async fn member_sources(&self, channel: ChannelId) -> Result<Vec<(UserId, MemberSource)>, StoreError> {
@@ -170,18 +170,6 @@ impl Store for SqlStore {
         }
         q.push(")");
         let rows = q.build().fetch_all(&self.read).await.map_err(map_err)?;
-        rows.iter().map(user_from_row).collect::<Result<_, _>>().map_err(map_err)
-    }
-
-    async fn list_users(&self, after: i64, limit: i64) -> Result<Vec<User>, StoreError> {
-        let rows = sqlx::query(sqlf!(
-            "SELECT {USER_COLS} FROM users WHERE status = 'active' AND id > $1 ORDER BY id LIMIT $2"
-        ))
-        .bind(after)
-        .bind(limit)
-        .fetch_all(&self.read)
-        .await
-        .map_err(map_err)?;
         rows.iter().map(user_from_row).collect::<Result<_, _>>().map_err(map_err)
     }
 
