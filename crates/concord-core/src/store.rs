@@ -12,6 +12,8 @@ pub use accounts::{
 };
 
 mod accounts;
+mod files;
+pub use files::{FileStore, FileUpdate, NewFile, NewFileComment, NewFileVersion};
 use async_trait::async_trait;
 use concord_proto::{
     AssignmentId, AuditEntry, Channel, ChannelId, ChannelKind, DepartmentId, Member, MemberRole,
@@ -277,6 +279,8 @@ pub struct NewMessage {
     /// `@channel`: counts as a mention for every member.
     pub mention_all: bool,
     pub created_at: Timestamp,
+    /// Files of the same channel to attach, in order.
+    pub files: Vec<concord_proto::FileId>,
 }
 
 #[derive(Clone, Debug)]
@@ -322,6 +326,8 @@ pub enum PolicyKind {
     Geofence,
     /// The channel's DLP action, overriding the org default.
     Dlp,
+    /// The channel's file policy (`ChannelFilePolicy`: all its files sensitive).
+    Files,
 }
 
 impl PolicyKind {
@@ -330,6 +336,7 @@ impl PolicyKind {
             PolicyKind::Rule => "rule",
             PolicyKind::Geofence => "geofence",
             PolicyKind::Dlp => "dlp",
+            PolicyKind::Files => "files",
         }
     }
 }
@@ -363,7 +370,7 @@ pub struct MembershipSync {
 }
 
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: FileStore + Send + Sync + 'static {
     // Dynamic membership: rules, geofences, locations.
     async fn channel_policies(&self) -> Result<Vec<ChannelPolicyRecord>, StoreError>;
     /// Sets (`Some`) or removes a channel's rule or geofence, with its audit entry.

@@ -4,7 +4,8 @@
 //! describe and carry a [`Position`](crate::Position); `typing` and `presence` are ephemeral and
 //! are only delivered live.
 
-use crate::ids::{ChannelId, MessageId, Position, UserId};
+use crate::files::{FileComment, FileInfo};
+use crate::ids::{ChannelId, FileId, MessageId, Position, UserId};
 use crate::model::{Channel, Message};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -78,6 +79,24 @@ pub enum Event {
         user_id: UserId,
         actor_id: UserId,
     },
+    /// A file was uploaded into a channel.
+    #[serde(rename = "file.created")]
+    FileCreated { file: FileInfo },
+    /// A file got a new version (an upload or a restore), a new name or a new flag.
+    #[serde(rename = "file.updated")]
+    FileUpdated { file: FileInfo },
+    /// A file was deleted.
+    #[serde(rename = "file.deleted")]
+    FileDeleted {
+        channel_id: ChannelId,
+        file_id: FileId,
+    },
+    /// A comment on a version of a file; `comment.mentions` are notified.
+    #[serde(rename = "file.commented")]
+    FileCommented {
+        channel_id: ChannelId,
+        comment: FileComment,
+    },
     #[serde(rename = "typing")]
     Typing {
         channel_id: ChannelId,
@@ -107,6 +126,10 @@ impl Event {
             Event::ChannelUpdated { .. } => "channel.updated",
             Event::MemberJoined { .. } => "member.joined",
             Event::MemberLeft { .. } => "member.left",
+            Event::FileCreated { .. } => "file.created",
+            Event::FileUpdated { .. } => "file.updated",
+            Event::FileDeleted { .. } => "file.deleted",
+            Event::FileCommented { .. } => "file.commented",
             Event::Typing { .. } => "typing",
             Event::Presence { .. } => "presence",
         }

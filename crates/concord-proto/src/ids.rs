@@ -46,6 +46,15 @@ id_type!(
     AssignmentId
 );
 
+id_type!(
+    /// An uploaded file (all its versions), in one channel.
+    FileId
+);
+id_type!(
+    /// A comment on a version of a file.
+    FileCommentId
+);
+
 /// A position in the durable event log: strictly increasing, shared by all channels.
 /// Clients remember the last one they saw and give it back when they reconnect.
 pub type Position = i64;

@@ -6,6 +6,7 @@
 
 pub mod error;
 pub mod event;
+pub mod files;
 pub mod geo;
 pub mod ids;
 pub mod model;
@@ -17,8 +18,14 @@ pub mod ws;
 
 pub use error::{ErrorBody, ErrorDetail};
 pub use event::{Event, PresenceStatus, StoredEvent};
+pub use files::{
+    ChannelFilePolicy, FileComment, FileInfo, FileLink, FileLinkRequest, FilePage, FilePageParams,
+    FileReadParams, FileRef, FileVersion, NewFileCommentRequest, UpdateFileRequest, UploadParams,
+};
 pub use geo::{Geofence, LocationReport};
-pub use ids::{AssignmentId, ChannelId, DepartmentId, MessageId, Position, RoleId, UserId};
+pub use ids::{
+    AssignmentId, ChannelId, DepartmentId, FileCommentId, FileId, MessageId, Position, RoleId, UserId,
+};
 pub use model::*;
 pub use org::*;
 pub use requests::*;

@@ -144,6 +144,9 @@ pub struct Message {
     pub deleted: bool,
     pub pinned: bool,
     pub reactions: Vec<Reaction>,
+    /// Files attached when the message was sent.
+    #[serde(default)]
+    pub files: Vec<crate::files::FileRef>,
 }
 
 /// One version of a message's text. Version 1 is the original.

@@ -87,6 +87,9 @@ pub struct SendMessageRequest {
     /// Idempotency key: a retried send with the same key returns the original message.
     pub client_msg_id: Option<String>,
     pub thread_root_id: Option<MessageId>,
+    /// Files uploaded to the same channel to attach (at most 10); the text may then be empty.
+    #[serde(default)]
+    pub file_ids: Vec<crate::ids::FileId>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]

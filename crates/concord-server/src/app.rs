@@ -34,6 +34,8 @@ pub enum StartupError {
     Tls(String),
     #[error("search: {0}")]
     Search(String),
+    #[error("files: {0}")]
+    Files(String),
 }
 
 pub struct App {
@@ -109,8 +111,11 @@ impl App {
         let search = crate::search::Search::start(&config, store.clone())
             .await
             .map_err(StartupError::Search)?;
+        let files = crate::files::Files::open(&config.files, &config.data_dir)
+            .map_err(|e| StartupError::Files(e.to_string()))?;
         let (shutdown, shutdown_rx) = watch::channel(false);
         let state = AppState {
+            files: Arc::new(files),
             search,
             services,
             hub,

@@ -7,8 +7,10 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+mod files;
 mod search;
 mod security;
+pub use files::{FilesConfig, S3Config};
 pub use search::SearchConfig;
 pub use security::{SecurityConfig, TlsConfig};
 
@@ -35,6 +37,7 @@ pub struct Config {
     pub tls: TlsConfig,
     pub security: SecurityConfig,
     pub search: SearchConfig,
+    pub files: FilesConfig,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -311,6 +314,7 @@ impl Default for Config {
             tls: TlsConfig::default(),
             security: SecurityConfig::default(),
             search: SearchConfig::default(),
+            files: FilesConfig::default(),
         }
     }
 }
@@ -395,6 +399,7 @@ impl fmt::Debug for Config {
             .field("tls", &self.tls)
             .field("security", &self.security)
             .field("search", &self.search)
+            .field("files", &self.files)
             .finish()
     }
 }
@@ -577,6 +582,7 @@ impl Config {
         self.tls.validate()?;
         self.security.validate()?;
         self.search.validate()?;
+        self.files.validate()?;
         concord_core::dlp::DlpScanner::new(&self.dlp.custom_patterns).map_err(|e| e.to_string())?;
         Ok(())
     }
@@ -747,6 +753,7 @@ mod tests {
         };
         c.scim.bearer_token = Some("secret-scim-token".into());
         c.ldap.bind_password = Some("secret-ldap-password".into());
+        c.files.s3.secret_access_key = Some("secret-s3-key".into());
         assert!(!format!("{c:?}").contains("secret"));
     }
 }

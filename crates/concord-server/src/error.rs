@@ -47,6 +47,44 @@ impl ApiError {
     }
 }
 
+impl From<crate::files::FileError> for ApiError {
+    fn from(e: crate::files::FileError) -> Self {
+        use crate::files::FileError as F;
+        use crate::files::blobs::BlobError as B;
+        use concord_media::MediaError as M;
+        let message = e.to_string();
+        let (status, code) = match &e {
+            F::Blob(B::TooLarge { .. }) => (StatusCode::PAYLOAD_TOO_LARGE, "file_too_large"),
+            F::Blob(B::Empty) => (StatusCode::BAD_REQUEST, "empty_file"),
+            F::Blob(B::Interrupted(_)) => (StatusCode::BAD_REQUEST, "upload_interrupted"),
+            F::Blob(B::NotFound) => {
+                tracing::error!(error = %e, "file content is missing from the blob store");
+                (StatusCode::NOT_FOUND, "content_missing")
+            }
+            F::Blob(B::Store(cause)) => {
+                tracing::error!(error = %cause, "blob store failure");
+                return Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "storage_unavailable",
+                    "file storage is unavailable; retry later",
+                );
+            }
+            F::Media(M::InputTooLarge { .. }) | F::TooLargeToProcess(..) => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "too_large_to_process")
+            }
+            F::Media(M::DimensionsTooLarge { .. }) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "image_too_large")
+            }
+            F::Media(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable_file"),
+            F::NoWatermarkFont(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "watermark_unavailable")
+            }
+            F::NoPreview => (StatusCode::NOT_FOUND, "no_preview"),
+        };
+        Self::new(status, code, message)
+    }
+}
+
 impl From<DomainError> for ApiError {
     fn from(e: DomainError) -> Self {
         let message = e.to_string();

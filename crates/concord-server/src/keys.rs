@@ -66,6 +66,41 @@ pub fn load_or_create_signing_key(data_dir: &Path, suite: Suite) -> anyhow::Resu
     }
 }
 
+/// A 32-byte secret for HMACs (e.g. `link-signing.key`, which signs expiring file links),
+/// created on first use like the signing key. Every node of a cluster needs the same one.
+pub fn load_or_create_secret(data_dir: &Path, name: &str) -> anyhow::Result<[u8; 32]> {
+    let path = data_dir.join("keys").join(name);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            let bytes = hex::decode(text.trim())
+                .map_err(|_| anyhow::anyhow!("{}: the secret is not hex", path.display()))?;
+            bytes
+                .try_into()
+                .map_err(|_| anyhow::anyhow!("{}: the secret is not 32 bytes", path.display()))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut secret = [0u8; 32];
+            rand::RngCore::fill_bytes(&mut rand::rng(), &mut secret);
+            let dir = path.parent().expect("the key path has a parent");
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&path)
+                .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?;
+            f.write_all(hex::encode(secret).as_bytes())?;
+            f.sync_all()?;
+            Ok(secret)
+        }
+        Err(e) => Err(anyhow::anyhow!("cannot read {}: {e}", path.display())),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,6 +9,7 @@ pub mod config;
 pub mod directory;
 pub mod error;
 pub mod extract;
+pub mod files;
 pub mod gateway;
 pub mod keys;
 pub mod ratelimit;

@@ -20,4 +20,6 @@ pub struct AppState {
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
     /// The message search index and its indexer (`[search]`).
     pub search: crate::search::Search,
+    /// File content: the blob store and media processing (`[files]`).
+    pub files: Arc<crate::files::Files>,
 }

@@ -156,6 +156,7 @@ fn r_message(row: &rusqlite::Row<'_>) -> rusqlite::Result<Message> {
         deleted,
         pinned: row.get::<_, Option<i64>>("pinned_at")?.is_some(),
         reactions: Vec::new(),
+        files: Vec::new(),
     })
 }
 
@@ -174,6 +175,7 @@ fn r_load_message(conn: &rusqlite::Connection, id: MessageId) -> Result<Option<M
             None => msg.reactions.push(Reaction { emoji, user_ids: vec![user] }),
         }
     }
+    msg.files = r_message_files(conn, id)?;
     Ok(Some(msg))
 }
 
@@ -437,6 +439,7 @@ fn op_send_message(conn: &rusqlite::Connection, events: &mut Vec<CommittedEvent>
     if let Some(root) = m.thread_root_id {
         exec(conn, "UPDATE messages SET reply_count = reply_count + 1 WHERE id = ?1", [root.0])?;
     }
+    let files = if m.files.is_empty() { Vec::new() } else { r_attach_files(conn, id, m.channel_id, &m.files)? };
     let message = Message {
         id: MessageId(id),
         channel_id: m.channel_id,
@@ -451,6 +454,7 @@ fn op_send_message(conn: &rusqlite::Connection, events: &mut Vec<CommittedEvent>
         deleted: false,
         pinned: false,
         reactions: Vec::new(),
+        files,
     };
     let event = Event::MessageCreated { message: message.clone() };
     r_append_event(conn, events, Audience::Channel(m.channel_id), m.created_at, event)?;

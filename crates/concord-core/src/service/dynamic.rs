@@ -32,6 +32,8 @@ pub struct Policies {
     rules: HashMap<ChannelId, MembershipRule>,
     dlp: HashMap<ChannelId, crate::dlp::DlpAction>,
     geofences: HashMap<ChannelId, (Geofence, ValidGeofence)>,
+    /// Channels whose files are all sensitive (watermarked, audited downloads).
+    pub(super) sensitive_files: std::collections::HashSet<ChannelId>,
 }
 
 #[derive(Default)]
@@ -63,7 +65,7 @@ fn subject(org: &OrgSnapshot, r: &RuleSubjectRecord) -> SubjectAttributes {
 impl Services {
     /// Rules and geofences can add many people to a channel: they need `channel.manage_any`
     /// on top of seeing the channel and being allowed to change it.
-    async fn authorize_dynamic(
+    pub(super) async fn authorize_dynamic(
         &self,
         actor: &Actor,
         channel: ChannelId,
@@ -73,7 +75,7 @@ impl Services {
         actor.require(crate::org::perm::CHANNEL_MANAGE_ANY, None)
     }
 
-    fn policies(&self) -> Arc<Policies> {
+    pub(super) fn policies(&self) -> Arc<Policies> {
         self.dynamic
             .policies
             .read()
@@ -105,6 +107,17 @@ impl Services {
                         tracing::error!(channel = %record.channel_id, error = %e, "stored DLP policy is unreadable; ignored")
                     }
                 },
+                PolicyKind::Files => {
+                    match serde_json::from_str::<concord_proto::ChannelFilePolicy>(&record.body) {
+                        Ok(policy) if policy.sensitive => {
+                            p.sensitive_files.insert(record.channel_id);
+                        }
+                        Ok(_) => {}
+                        Err(e) => {
+                            tracing::error!(channel = %record.channel_id, error = %e, "stored file policy is unreadable; ignored")
+                        }
+                    }
+                }
                 PolicyKind::Geofence => {
                     let parsed = serde_json::from_str::<Geofence>(&record.body)
                         .map_err(|e| e.to_string())

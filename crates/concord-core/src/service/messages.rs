@@ -7,7 +7,8 @@ use crate::mentions;
 use crate::store::{NewMessage, SendOutcome};
 use crate::validate;
 use concord_proto::{
-    ChannelId, HistoryPage, HistoryQuery, Message, MessageId, MessageVersion, ThreadPage, UserId,
+    ChannelId, FileId, HistoryPage, HistoryQuery, Message, MessageId, MessageVersion, ThreadPage,
+    UserId,
 };
 
 /// A message to send, as a client gives it.
@@ -16,6 +17,8 @@ pub struct SendInput {
     pub text: String,
     pub client_msg_id: Option<String>,
     pub thread_root_id: Option<MessageId>,
+    /// Files uploaded to the channel to attach; with some, the text may be empty.
+    pub file_ids: Vec<FileId>,
 }
 
 const MAX_THREAD_REPLIES: i64 = 1000;
@@ -30,7 +33,11 @@ impl Services {
         channel_id: ChannelId,
         input: SendInput,
     ) -> Result<(Message, bool), DomainError> {
-        let text = validate::message_text(&input.text, self.limits.max_message_chars)?;
+        let text = if input.text.trim().is_empty() && !input.file_ids.is_empty() {
+            String::new()
+        } else {
+            validate::message_text(&input.text, self.limits.max_message_chars)?
+        };
         let client_msg_id = input
             .client_msg_id
             .as_deref()
@@ -55,28 +62,8 @@ impl Services {
         // Before anything is stored: a block refuses the send, a mask changes what is kept.
         let text = self.dlp_for(channel_id).apply(text)?;
         let found = mentions::parse(&text);
-        let mut mentioned: Vec<UserId> = Vec::new();
-        if !found.usernames.is_empty() || found.here {
-            let members = self.store.members(channel_id).await?;
-            let is_member = |u: UserId| members.iter().any(|m| m.user_id == u);
-            if !found.usernames.is_empty() {
-                for user in self.store.users_by_usernames(&found.usernames).await? {
-                    if is_member(user.id) && user.id != actor.user_id {
-                        mentioned.push(user.id);
-                    }
-                }
-            }
-            if found.here {
-                for m in &members {
-                    if m.user_id != actor.user_id
-                        && self.presence.is_online(m.user_id)
-                        && !mentioned.contains(&m.user_id)
-                    {
-                        mentioned.push(m.user_id);
-                    }
-                }
-            }
-        }
+        let mentioned = self.mentioned_members(actor, channel_id, &found).await?;
+        let files = attachment_ids(&input.file_ids)?;
         let outcome = self
             .store
             .send_message(NewMessage {
@@ -88,6 +75,7 @@ impl Services {
                 mentions: mentioned,
                 mention_all: found.channel,
                 created_at: self.clock.now(),
+                files,
             })
             .await?;
         match outcome {
@@ -337,5 +325,61 @@ impl Services {
             Err(e) => Err(e),
             Ok(_) => Ok(msg),
         }
+    }
+}
+
+/// At most this many files on one message.
+pub const MAX_FILES_PER_MESSAGE: usize = 10;
+
+/// The files to attach, each once, in the order given.
+fn attachment_ids(ids: &[FileId]) -> Result<Vec<FileId>, DomainError> {
+    let mut out: Vec<FileId> = Vec::with_capacity(ids.len());
+    for id in ids {
+        if !out.contains(id) {
+            out.push(*id);
+        }
+    }
+    if out.len() > MAX_FILES_PER_MESSAGE {
+        return Err(DomainError::invalid(
+            "file_ids",
+            format!("at most {MAX_FILES_PER_MESSAGE} files per message"),
+        ));
+    }
+    Ok(out)
+}
+
+impl Services {
+    /// The channel members a text mentions (`@name`, and `@here` for those online), without
+    /// the author.
+    pub(super) async fn mentioned_members(
+        &self,
+        actor: &Actor,
+        channel_id: ChannelId,
+        found: &mentions::Mentions,
+    ) -> Result<Vec<UserId>, DomainError> {
+        let mut mentioned: Vec<UserId> = Vec::new();
+        if found.usernames.is_empty() && !found.here {
+            return Ok(mentioned);
+        }
+        let members = self.store.members(channel_id).await?;
+        let is_member = |u: UserId| members.iter().any(|m| m.user_id == u);
+        if !found.usernames.is_empty() {
+            for user in self.store.users_by_usernames(&found.usernames).await? {
+                if is_member(user.id) && user.id != actor.user_id {
+                    mentioned.push(user.id);
+                }
+            }
+        }
+        if found.here {
+            for m in &members {
+                if m.user_id != actor.user_id
+                    && self.presence.is_online(m.user_id)
+                    && !mentioned.contains(&m.user_id)
+                {
+                    mentioned.push(m.user_id);
+                }
+            }
+        }
+        Ok(mentioned)
     }
 }

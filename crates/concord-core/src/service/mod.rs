@@ -6,6 +6,7 @@ mod audit;
 mod channels;
 mod directory;
 mod dynamic;
+mod files;
 mod messages;
 mod org;
 mod roles;
@@ -22,7 +23,8 @@ use std::sync::Arc;
 
 pub use audit::AuditVerdict;
 pub use directory::{DirectoryPerson, DirectoryRecord, SOURCE_LDAP, SOURCE_SCIM};
-pub use messages::SendInput;
+pub use files::{MAX_FILE_NAME_CHARS, UploadedContent};
+pub use messages::{MAX_FILES_PER_MESSAGE, SendInput};
 pub use org::{OrgState, search_key};
 pub use roles::AuditExport;
 pub use security::{AccountPolicy, LoginContext, LoginOutcome, MfaEnrolment, MfaRequirement};

@@ -411,6 +411,7 @@ async fn handle_frame(
                 text,
                 client_msg_id,
                 thread_root_id,
+                file_ids: Vec::new(),
             };
             match state.services.send_message(actor, channel_id, input).await {
                 Ok((message, _)) => {

@@ -64,6 +64,7 @@ pub async fn send_message(
         text: req.text,
         client_msg_id: req.client_msg_id,
         thread_root_id: req.thread_root_id,
+        file_ids: req.file_ids,
     };
     let (message, created) = state
         .services

@@ -5,6 +5,7 @@
 mod auth;
 mod channels;
 mod dynamic;
+mod files;
 mod messages;
 mod meta;
 mod org;
@@ -53,6 +54,7 @@ use utoipa_axum::routes;
         (name = "organisation", description = "Departments, permissions, roles, audit"),
         (name = "channels", description = "Channels, DMs and membership"),
         (name = "messages", description = "Messages, threads, reactions, pins, read state"),
+        (name = "files", description = "Files, versions, comments, thumbnails, signed links"),
         (name = "realtime", description = "The WebSocket event stream"),
         (name = "operations", description = "Health, readiness, metrics, this document")
     )
@@ -138,6 +140,17 @@ pub fn build(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(messages::thread))
         .routes(routes!(messages::add_reaction, messages::remove_reaction))
         .routes(routes!(messages::pin, messages::unpin))
+        .routes(routes!(
+            files::get_file,
+            files::update_file,
+            files::delete_file
+        ))
+        .routes(routes!(files::restore_version))
+        .routes(routes!(files::comments, files::add_comment))
+        .routes(routes!(files::link))
+        .routes(routes!(files::thumbnail))
+        .routes(routes!(files::preview))
+        .routes(routes!(files::get_file_policy, files::set_file_policy))
         .routes(routes!(crate::gateway::ws_handler))
         .routes(routes!(meta::openapi_json))
         .merge(search::router(&state));
@@ -147,6 +160,19 @@ pub fn build(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(meta::readyz))
         .routes(routes!(meta::metrics))
         .split_for_parts();
+    // Uploads and downloads stream for as long as the file takes: outside the request body
+    // limit and the request timeout (`files.max_upload_bytes` bounds uploads instead).
+    let (transfers, transfer_doc) = OpenApiRouter::new()
+        .nest(
+            "/api/v1",
+            OpenApiRouter::new()
+                .routes(routes!(files::channel_files, files::upload))
+                .routes(routes!(files::versions, files::upload_version))
+                .routes(routes!(files::content)),
+        )
+        .layer(DefaultBodyLimit::disable())
+        .split_for_parts();
+    openapi.merge(transfer_doc);
     openapi.info.version = env!("CARGO_PKG_VERSION").to_string();
     let doc = Arc::new(openapi.clone());
     let max_body = state.config.limits.max_body_bytes;
@@ -177,6 +203,7 @@ pub fn build(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
                 }))
                 .timeout(request_timeout),
         )
+        .merge(transfers)
         .layer(axum::middleware::from_fn(record_metrics))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {

@@ -241,6 +241,7 @@ impl Importer {
             mentions: mentioned,
             mention_all: found.channel,
             created_at: at,
+            files: Vec::new(),
         })
     }
 

@@ -25,6 +25,7 @@ fn policy_kind(s: &str) -> Result<PolicyKind, sqlx::Error> {
         "rule" => Ok(PolicyKind::Rule),
         "geofence" => Ok(PolicyKind::Geofence),
         "dlp" => Ok(PolicyKind::Dlp),
+        "files" => Ok(PolicyKind::Files),
         other => Err(sqlx::Error::Decode(format!("policy kind {other}").into())),
     }
 }

@@ -69,6 +69,7 @@ fn message_from_row(row: &DbRow) -> Result<Message, sqlx::Error> {
         deleted,
         pinned: row.try_get::<Option<i64>, _>("pinned_at")?.is_some(),
         reactions: Vec::new(),
+        files: Vec::new(),
     })
 }
 
@@ -109,6 +110,7 @@ async fn load_message(conn: &mut DbConn, id: MessageId) -> Result<Option<Message
     let Some(row) = row else { return Ok(None) };
     let mut msgs = vec![message_from_row(&row)?];
     attach_reactions(&mut *conn, &mut msgs).await?;
+    attach_files(&mut *conn, &mut msgs).await?;
     Ok(msgs.pop())
 }
 

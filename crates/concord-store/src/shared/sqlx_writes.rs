@@ -235,6 +235,7 @@ async fn op_send_message(
             .await
             .map_err(map_err)?;
     }
+    let files = if m.files.is_empty() { Vec::new() } else { sx_attach_files(conn, id, m.channel_id, &m.files).await? };
     let message = Message {
         id: MessageId(id),
         channel_id: m.channel_id,
@@ -249,6 +250,7 @@ async fn op_send_message(
         deleted: false,
         pinned: false,
         reactions: Vec::new(),
+        files,
     };
     let event = Event::MessageCreated { message: message.clone() };
     append_event(conn, events, Audience::Channel(m.channel_id), m.created_at, event).await?;

@@ -373,6 +373,7 @@ impl Store for SqlStore {
         .map_err(map_err)?;
         let mut msgs = rows.iter().map(message_from_row).collect::<Result<Vec<_>, _>>().map_err(map_err)?;
         attach_reactions(&mut *conn, &mut msgs).await.map_err(map_err)?;
+        attach_files(&mut *conn, &mut msgs).await.map_err(map_err)?;
         Ok(msgs)
     }
 
@@ -399,6 +400,7 @@ impl Store for SqlStore {
         .map_err(map_err)?;
         let mut msgs = rows.iter().map(message_from_row).collect::<Result<Vec<_>, _>>().map_err(map_err)?;
         attach_reactions(&mut *conn, &mut msgs).await.map_err(map_err)?;
+        attach_files(&mut *conn, &mut msgs).await.map_err(map_err)?;
         Ok(msgs)
     }
 
@@ -464,6 +466,7 @@ impl Store for SqlStore {
         .map_err(map_err)?;
         let mut msgs = rows.iter().map(message_from_row).collect::<Result<Vec<_>, _>>().map_err(map_err)?;
         attach_reactions(&mut *conn, &mut msgs).await.map_err(map_err)?;
+        attach_files(&mut *conn, &mut msgs).await.map_err(map_err)?;
         Ok(msgs)
     }
 
