@@ -13,13 +13,13 @@ pub use accounts::{
 
 mod accounts;
 mod files;
-pub use files::{FileStore, FileUpdate, NewFile, NewFileComment, NewFileVersion};
 use async_trait::async_trait;
 use concord_proto::{
     AssignmentId, AuditEntry, Channel, ChannelId, ChannelKind, DepartmentId, Member, MemberRole,
     Message, MessageId, MessageVersion, MyChannel, Position, RoleId, StoredEvent, Subject, User,
     UserId, UserStatus,
 };
+pub use files::{FileStore, FileUpdate, NewFile, NewFileComment, NewFileVersion};
 use jiff::Timestamp;
 use std::sync::Arc;
 use tokio::sync::broadcast;

@@ -24,7 +24,8 @@ pub use files::{
 };
 pub use geo::{Geofence, LocationReport};
 pub use ids::{
-    AssignmentId, ChannelId, DepartmentId, FileCommentId, FileId, MessageId, Position, RoleId, UserId,
+    AssignmentId, ChannelId, DepartmentId, FileCommentId, FileId, MessageId, Position, RoleId,
+    UserId,
 };
 pub use model::*;
 pub use org::*;

@@ -76,9 +76,7 @@ impl From<crate::files::FileError> for ApiError {
                 (StatusCode::UNPROCESSABLE_ENTITY, "image_too_large")
             }
             F::Media(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable_file"),
-            F::NoWatermarkFont(_) => {
-                (StatusCode::SERVICE_UNAVAILABLE, "watermark_unavailable")
-            }
+            F::NoWatermarkFont(_) => (StatusCode::SERVICE_UNAVAILABLE, "watermark_unavailable"),
             F::NoPreview => (StatusCode::NOT_FOUND, "no_preview"),
         };
         Self::new(status, code, message)

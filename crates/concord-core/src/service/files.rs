@@ -43,7 +43,10 @@ fn file_name(raw: &str) -> Result<String, DomainError> {
             format!("at most {MAX_FILE_NAME_CHARS} characters"),
         ));
     }
-    if name.chars().any(|c| c.is_control() || c == '/' || c == '\\') {
+    if name
+        .chars()
+        .any(|c| c.is_control() || c == '/' || c == '\\')
+    {
         return Err(DomainError::invalid(
             "name",
             "must not contain slashes or control characters",

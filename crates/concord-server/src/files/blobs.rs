@@ -180,7 +180,11 @@ impl BlobStore {
     }
 
     /// Reads a blob, or the byte range of it (`None`: all of it).
-    pub async fn get(&self, sha256: &str, range: Option<Range<u64>>) -> Result<BlobRead, BlobError> {
+    pub async fn get(
+        &self,
+        sha256: &str,
+        range: Option<Range<u64>>,
+    ) -> Result<BlobRead, BlobError> {
         let options = GetOptions {
             range: range.clone().map(GetRange::Bounded),
             ..GetOptions::default()
@@ -203,16 +207,28 @@ impl BlobStore {
 
     /// A cached rendition of a blob (`variant` e.g. `thumb-320`).
     pub async fn derived(&self, sha256: &str, variant: &str) -> Result<Option<Bytes>, BlobError> {
-        match self.inner.get(&self.key(&["derived", sha256, variant])).await {
+        match self
+            .inner
+            .get(&self.key(&["derived", sha256, variant]))
+            .await
+        {
             Ok(result) => Ok(Some(result.bytes().await?)),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(e.into()),
         }
     }
 
-    pub async fn put_derived(&self, sha256: &str, variant: &str, bytes: Bytes) -> Result<(), BlobError> {
+    pub async fn put_derived(
+        &self,
+        sha256: &str,
+        variant: &str,
+        bytes: Bytes,
+    ) -> Result<(), BlobError> {
         self.inner
-            .put(&self.key(&["derived", sha256, variant]), PutPayload::from(bytes))
+            .put(
+                &self.key(&["derived", sha256, variant]),
+                PutPayload::from(bytes),
+            )
             .await?;
         Ok(())
     }

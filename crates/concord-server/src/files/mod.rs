@@ -160,9 +160,17 @@ impl Files {
     }
 
     /// Whole content for processing, refusing what is over the processing limit.
-    async fn load_for(&self, sha256: &str, size: i64, what: &'static str) -> Result<Bytes, FileError> {
+    async fn load_for(
+        &self,
+        sha256: &str,
+        size: i64,
+        what: &'static str,
+    ) -> Result<Bytes, FileError> {
         if size as u64 > self.config.max_processing_bytes {
-            return Err(FileError::TooLargeToProcess(what, self.config.max_processing_bytes));
+            return Err(FileError::TooLargeToProcess(
+                what,
+                self.config.max_processing_bytes,
+            ));
         }
         Ok(self.blobs.read_all(sha256).await?)
     }
@@ -214,7 +222,9 @@ impl Files {
 
     /// The original with its location removed (for viewers other than the uploader).
     pub async fn without_location(&self, sha256: &str, size: i64) -> Result<Bytes, FileError> {
-        let original = self.load_for(sha256, size, "remove the location from").await?;
+        let original = self
+            .load_for(sha256, size, "remove the location from")
+            .await?;
         let limits = self.limits.clone();
         let stripped = self
             .process(move || concord_media::strip_location(&original, &limits))
@@ -258,8 +268,21 @@ impl Files {
         self.load_for(sha256, size, "watermark").await
     }
 
-    fn link_message(file: FileId, version: i64, variant: Variant, viewer: UserId, exp: i64) -> String {
-        format!("{}|{}|{}|{}|{}", file.0, version, variant.as_str(), viewer.0, exp)
+    fn link_message(
+        file: FileId,
+        version: i64,
+        variant: Variant,
+        viewer: UserId,
+        exp: i64,
+    ) -> String {
+        format!(
+            "{}|{}|{}|{}|{}",
+            file.0,
+            version,
+            variant.as_str(),
+            viewer.0,
+            exp
+        )
     }
 
     /// A path that fetches `variant` of the file's `version` as `viewer` until `expires`.
@@ -317,15 +340,22 @@ impl Files {
         const MAX_CHARS: usize = 1_000_000;
         let bytes = self.load_for(sha256, size, "read").await.ok()?;
         let limits = self.limits.clone();
-        self.process(move || Ok(concord_media::extract_text(&bytes, kind, MAX_CHARS, &limits)))
-            .await
-            .ok()
-            .flatten()
+        self.process(move || {
+            Ok(concord_media::extract_text(
+                &bytes, kind, MAX_CHARS, &limits,
+            ))
+        })
+        .await
+        .ok()
+        .flatten()
     }
 
     /// A sniff of stored content (for serving: inline only what cannot run script).
     pub async fn sniff_stored(&self, sha256: &str, name: &str) -> Result<Sniffed, FileError> {
-        let read = self.blobs.get(sha256, Some(0..blobs::HEAD_LEN as u64)).await;
+        let read = self
+            .blobs
+            .get(sha256, Some(0..blobs::HEAD_LEN as u64))
+            .await;
         let head = match read {
             Ok(read) => {
                 use futures_util::StreamExt;

@@ -217,7 +217,9 @@ pub async fn versions(
     Auth(actor): Auth,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Vec<FileVersion>>, ApiError> {
-    Ok(Json(state.services.file_versions(&actor, FileId(id)).await?))
+    Ok(Json(
+        state.services.file_versions(&actor, FileId(id)).await?,
+    ))
 }
 
 /// Makes an earlier version current again (recorded as a new version).
@@ -254,7 +256,9 @@ pub async fn comments(
     Auth(actor): Auth,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Vec<FileComment>>, ApiError> {
-    Ok(Json(state.services.file_comments(&actor, FileId(id)).await?))
+    Ok(Json(
+        state.services.file_comments(&actor, FileId(id)).await?,
+    ))
 }
 
 /// Comments on a version (the current one by default); `@name` notifies channel members.
@@ -304,11 +308,7 @@ pub async fn link(
     let variant = match req.variant.as_deref() {
         None => Variant::Content,
         Some(v) => Variant::parse(v).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid",
-                "variant: must be content, thumbnail or preview",
-            )
+            concord_core::DomainError::invalid("variant", "must be content, thumbnail or preview")
         })?,
     };
     let (_, version) = state
@@ -316,15 +316,17 @@ pub async fn link(
         .file_version(&actor, FileId(id), req.version)
         .await?;
     let ttl = jiff::SignedDuration::from_secs(state.files.config.link_ttl_secs as i64);
-    let expires_at = state
-        .services
-        .clock
-        .now()
-        .checked_add(ttl)
-        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string()))?;
-    let url = state
-        .files
-        .signed_path(FileId(id), version.version, variant, actor.user_id, expires_at);
+    let expires_at =
+        state.services.clock.now().checked_add(ttl).map_err(|e| {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string())
+        })?;
+    let url = state.files.signed_path(
+        FileId(id),
+        version.version,
+        variant,
+        actor.user_id,
+        expires_at,
+    );
     Ok(Json(FileLink { url, expires_at }))
 }
 
@@ -385,7 +387,10 @@ pub async fn content(
         .services
         .file_version(&actor, file_id, q.version)
         .await?;
-    let sniffed = state.files.sniff_stored(&version.sha256, &file.name).await?;
+    let sniffed = state
+        .files
+        .sniff_stored(&version.sha256, &file.name)
+        .await?;
     let inline = q.disposition.as_deref() == Some("inline")
         && sniffed.disposition() == concord_media::Disposition::Inline;
     let meta = ServedMeta {
@@ -393,6 +398,13 @@ pub async fn content(
         etag: format!("\"{}\"", version.sha256),
         inline,
         private: file.effective_sensitive,
+    };
+    // Markup (HTML, SVG) and polyglots are served as opaque bytes: no browser renders them.
+    let served_mime = if sniffed.kind == concord_media::FileKind::Markup || sniffed.contains_markup
+    {
+        "application/octet-stream".to_string()
+    } else {
+        version.mime.clone()
     };
     if file.effective_sensitive {
         state
@@ -405,7 +417,10 @@ pub async fn content(
                 .load_to_watermark(&version.sha256, version.size)
                 .await?;
             let lines = watermark_lines(&state, &actor).await?;
-            let (marked, mime) = state.files.watermark(original, &version.mime, lines).await?;
+            let (marked, mime) = state
+                .files
+                .watermark(original, &version.mime, lines)
+                .await?;
             return Ok(whole(marked, &mime, &meta));
         }
     } else if strips_location(&state, &actor, &version) {
@@ -413,7 +428,7 @@ pub async fn content(
             .files
             .without_location(&version.sha256, version.size)
             .await?;
-        return Ok(whole(stripped, &version.mime, &meta));
+        return Ok(whole(stripped, &served_mime, &meta));
     }
     let range = match parse_range(headers.get(header::RANGE), version.size as u64) {
         RangeAsk::Whole => None,
@@ -440,7 +455,7 @@ pub async fn content(
     let length = read.range.end - read.range.start;
     let mut response = Response::new(Body::from_stream(read.body));
     let h = response.headers_mut();
-    set_meta(h, &version.mime, &meta);
+    set_meta(h, &served_mime, &meta);
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
     if range.is_some() {
@@ -583,7 +598,9 @@ fn set_meta(h: &mut HeaderMap, mime: &str, meta: &ServedMeta) {
     // Even if a browser were to render it, the content may run nothing.
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'"),
+        HeaderValue::from_static(
+            "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'",
+        ),
     );
 }
 

@@ -14,6 +14,7 @@ mod cli;
 mod config_example;
 mod dlp;
 mod dynamic;
+mod files;
 mod ldap;
 mod messages;
 mod openapi;

@@ -47,7 +47,14 @@ pub struct TestUser {
     pub token: String,
 }
 
+/// reqwest speaks rustls without a built-in provider: install ring's (as the binary's `main`
+/// does) before building a client.
+pub fn install_crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 fn init_logs() {
+    install_crypto();
     if std::env::var_os("TEST_LOG").is_some() {
         let _ = tracing_subscriber::fmt()
             .with_env_filter("info,concord=debug")
@@ -325,6 +332,38 @@ impl TestApp {
         body["id"].as_i64().unwrap()
     }
 
+    /// Uploads `bytes` as a file named `name` into a channel; returns status and body.
+    pub async fn upload(
+        &self,
+        user: &TestUser,
+        channel: i64,
+        name: &str,
+        bytes: Vec<u8>,
+    ) -> (StatusCode, Value) {
+        let resp = self
+            .http
+            .post(self.url(&format!(
+                "/api/v1/channels/{channel}/files?name={}",
+                query_value(name)
+            )))
+            .bearer_auth(&user.token)
+            .body(bytes)
+            .send()
+            .await
+            .expect("upload");
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// A GET returning the raw response (for file content).
+    pub async fn get_raw(&self, token: Option<&str>, path: &str) -> reqwest::Response {
+        let mut req = self.http.get(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request")
+    }
+
     /// Sends a message over REST; returns the message JSON.
     pub async fn send(&self, user: &TestUser, channel: i64, text: &str) -> Value {
         let (status, body) = self
@@ -451,4 +490,17 @@ impl WsClient {
             }
         }
     }
+}
+
+/// Percent-encodes a query parameter value.
+pub fn query_value(v: &str) -> String {
+    v.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }

@@ -57,3 +57,8 @@ CREATE TABLE message_files (
     PRIMARY KEY (message_id, file_id)
 );
 CREATE INDEX message_files_file ON message_files(file_id);
+
+-- A channel's file policy ('files': all its files sensitive) joins the channel policies.
+ALTER TABLE channel_policies DROP CONSTRAINT IF EXISTS channel_policies_kind_check;
+ALTER TABLE channel_policies ADD CONSTRAINT channel_policies_kind_check
+    CHECK (kind IN ('rule', 'geofence', 'dlp', 'files'));

@@ -57,3 +57,16 @@ CREATE TABLE message_files (
     PRIMARY KEY (message_id, file_id)
 );
 CREATE INDEX message_files_file ON message_files(file_id);
+
+-- A channel's file policy ('files': all its files sensitive) joins the channel policies.
+-- SQLite cannot alter a CHECK constraint, so the table is rebuilt.
+CREATE TABLE channel_policies_new (
+    channel_id INTEGER NOT NULL REFERENCES channels(id),
+    kind       TEXT    NOT NULL CHECK (kind IN ('rule', 'geofence', 'dlp', 'files')),
+    body       TEXT    NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (channel_id, kind)
+);
+INSERT INTO channel_policies_new SELECT channel_id, kind, body, updated_at FROM channel_policies;
+DROP TABLE channel_policies;
+ALTER TABLE channel_policies_new RENAME TO channel_policies;
