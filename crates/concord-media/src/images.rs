@@ -106,10 +106,11 @@ pub fn probe(bytes: &[u8], limits: &MediaLimits) -> Result<ImageInfo, MediaError
 }
 
 fn check_dimensions(info: &ImageInfo, limits: &MediaLimits) -> Result<(), MediaError> {
+    if info.width == 0 || info.height == 0 {
+        return Err(MediaError::Malformed("the image has no pixels".into()));
+    }
     let pixels = u64::from(info.width) * u64::from(info.height);
-    if info.width == 0
-        || info.height == 0
-        || info.width > limits.max_image_side
+    if info.width > limits.max_image_side
         || info.height > limits.max_image_side
         || pixels > limits.max_image_pixels
     {
