@@ -78,14 +78,18 @@ pub(crate) fn decode_gb18030_prefix(bytes: &[u8]) -> Option<String> {
 fn pdf_text(bytes: &[u8], max_chars: usize, limits: &MediaLimits) -> Option<String> {
     let document = load_pdf(bytes, limits).ok()?;
     let mut text = String::new();
+    let mut chars = 0;
+    // Page by page, so a long document stops being read once enough text is found; a page
+    // whose content is over the limits is skipped, not fatal.
     for page_number in document.get_pages().keys() {
         if let Ok(page_text) =
             document.extract_text_with_limit(&[*page_number], limits.max_pdf_stream_bytes)
         {
+            chars += page_text.chars().count() + 1;
             text.push_str(&page_text);
             text.push('\n');
         }
-        if text.chars().count() >= max_chars {
+        if chars >= max_chars {
             break;
         }
     }

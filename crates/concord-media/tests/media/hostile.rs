@@ -132,7 +132,7 @@ fn pdf_content_bomb_is_not_inflated_past_the_limit() {
 }
 
 #[test]
-fn pdf_over_the_page_limit_is_refused() {
+fn pdf_over_the_page_or_object_limit_is_refused() {
     let limits = MediaLimits {
         max_pdf_pages: 1,
         ..MediaLimits::default()
@@ -148,6 +148,18 @@ fn pdf_over_the_page_limit_is_refused() {
         })
     ));
     assert_eq!(extract_text(&pdf, FileKind::Pdf, 1000, &limits), None);
+
+    let limits = MediaLimits {
+        max_pdf_objects: 5,
+        ..MediaLimits::default()
+    };
+    assert!(matches!(
+        watermarker.watermark_pdf(&pdf, &text, &limits),
+        Err(MediaError::PdfTooComplex {
+            what: "objects",
+            limit: 5
+        })
+    ));
 }
 
 #[test]
