@@ -36,6 +36,20 @@ fn jpeg_loses_gps_and_xmp_but_keeps_orientation_and_pixels() {
 }
 
 #[test]
+fn jpeg_secondary_images_and_trailing_data_are_cut() {
+    // A primary image followed by a second JPEG with its own GPS block, as multi-picture
+    // (MPF) photos carry depth maps and previews.
+    let primary = crate::fixtures::white_jpeg(32, 32);
+    let mut file = primary.clone();
+    file.extend_from_slice(&jpeg_with_gps(16, 16, 1));
+    assert!(contains(&file, &LATITUDE_RATIONALS));
+
+    let cleaned = strip_location(&file, &MediaLimits::default()).unwrap();
+    assert!(!contains(&cleaned, &LATITUDE_RATIONALS));
+    assert_eq!(cleaned, primary, "the primary image is kept byte for byte");
+}
+
+#[test]
 fn jpeg_without_rotation_loses_exif_entirely() {
     let original = jpeg_with_gps(32, 32, 1);
     let cleaned = strip_location(&original, &MediaLimits::default()).unwrap();
