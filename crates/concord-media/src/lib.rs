@@ -8,7 +8,8 @@
 //!   IPTC removed without re-encoding).
 //! - [`Watermarker`]: the viewer's name, id and the time tiled over an image or every page of a
 //!   PDF, drawn at request time with a CJK font ([`WatermarkFont::discover`]).
-//! - [`extract_text`]: text of plain-text files (UTF-8, UTF-16, GB18030/GBK) and PDFs for search.
+//! - [`extract_text`]: text of plain-text files (UTF-8, UTF-16, GB18030/GBK), markup and PDFs,
+//!   for search.
 //!
 //! Nothing here does I/O except [`WatermarkFont`] reading a font file. Every entry point takes
 //! [`MediaLimits`] and stays within them for hostile input: sizes are checked before work,

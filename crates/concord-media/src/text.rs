@@ -15,8 +15,9 @@ use lopdf::{Document, LoadOptions};
 
 use crate::{FileKind, MediaLimits, sniff::valid_utf8_prefix};
 
-/// Returns at most `max_chars` characters of the file's text, or `None` when the kind has no
-/// text we extract (images, archives, markup, other binaries), the file is damaged, encrypted or
+/// Returns at most `max_chars` characters of the file's text (for HTML, SVG and XML, the text
+/// between the tags), or `None` when the kind has no text we extract (images, archives, other
+/// binaries), the file is damaged, encrypted or
 /// over the limits, or no text is found. Never panics: the PDF parser runs under
 /// `catch_unwind`, and a PDF's pages are read one at a time, each stream inflated to at most
 /// [`MediaLimits::max_pdf_stream_bytes`].
@@ -31,6 +32,8 @@ pub fn extract_text(
     }
     let text = match kind {
         FileKind::Text => decode_text(bytes, max_chars),
+        // Markup is decoded like text (a longer prefix: tags take room) and its tags dropped.
+        FileKind::Markup => strip_tags(&decode_text(bytes, max_chars.saturating_mul(4))),
         FileKind::Pdf => {
             limits.check_input(bytes).ok()?;
             catch_unwind(AssertUnwindSafe(|| pdf_text(bytes, max_chars, limits))).ok()??
@@ -130,6 +133,44 @@ pub(crate) fn load_pdf(bytes: &[u8], limits: &MediaLimits) -> Result<Document, c
     Ok(document)
 }
 
+/// The text between tags, with each tag (and the script or style inside one) turned into a
+/// space. Not an HTML parser: good enough to index words, never used to render.
+fn strip_tags(markup: &str) -> String {
+    let mut text = String::with_capacity(markup.len());
+    let mut rest = markup;
+    while let Some(open) = rest.find('<') {
+        text.push_str(&rest[..open]);
+        text.push(' ');
+        let tag = &rest[open..];
+        let lower_start: String = tag.chars().take(8).collect::<String>().to_ascii_lowercase();
+        let skip_to = if lower_start.starts_with("<script") {
+            find_ascii_case_insensitive(tag, "</script>")
+        } else if lower_start.starts_with("<style") {
+            find_ascii_case_insensitive(tag, "</style>")
+        } else {
+            None
+        };
+        let from = skip_to.unwrap_or(0);
+        match tag[from..].find('>') {
+            Some(close) => rest = &tag[from + close + 1..],
+            None => return collapse_spaces(&text),
+        }
+    }
+    text.push_str(rest);
+    collapse_spaces(&text)
+}
+
+fn find_ascii_case_insensitive(haystack: &str, needle: &str) -> Option<usize> {
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .position(|window| window.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+fn collapse_spaces(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 fn truncate_chars(text: &str, max_chars: usize) -> &str {
     match text.char_indices().nth(max_chars) {
         Some((end, _)) => &text[..end],
@@ -156,6 +197,21 @@ mod tests {
         }
         let text = extract_text(&bytes, FileKind::Text, 100, &MediaLimits::default());
         assert_eq!(text.as_deref(), Some("会议纪要"));
+    }
+
+    #[test]
+    fn markup_gives_the_text_between_tags() {
+        let html = "<html><head><style>p{color:red}</style><script>var x = '<b>';</script></head>\
+                    <body><p>季度<b>报告</b></p>\n<p>Budget &amp; plan</p></body></html>";
+        let text = extract_text(
+            html.as_bytes(),
+            FileKind::Markup,
+            100,
+            &MediaLimits::default(),
+        );
+        assert_eq!(text.as_deref(), Some("季度 报告 Budget &amp; plan"));
+        let unclosed = extract_text(b"hello <b", FileKind::Markup, 100, &MediaLimits::default());
+        assert_eq!(unclosed.as_deref(), Some("hello"));
     }
 
     #[test]

@@ -47,6 +47,15 @@ impl WatermarkText {
         }
     }
 
+    /// The usual two lines: `张三 (zhangsan) · u_123` and the time as given (format it in the
+    /// viewer's time zone with its offset, e.g. `2026-11-25 10:03 +08:00`).
+    pub fn for_viewer(display_name: &str, username: &str, user_id: &str, time: &str) -> Self {
+        Self::new([
+            format!("{display_name} ({username}) · {user_id}"),
+            time.to_string(),
+        ])
+    }
+
     /// The lines to draw: control characters removed, blank lines dropped, within the limits.
     fn checked_lines(&self) -> Result<Vec<String>, MediaError> {
         let lines: Vec<String> = self

@@ -8,7 +8,12 @@ use image::{GenericImageView, RgbaImage};
 use crate::fixtures::{cjk_font, white_jpeg, white_png};
 
 fn viewer_text() -> WatermarkText {
-    WatermarkText::new(["张三 (zhangsan) · u_123", "2026-11-25 10:03 +08:00"])
+    let text = WatermarkText::for_viewer("张三", "zhangsan", "u_123", "2026-11-25 10:03 +08:00");
+    assert_eq!(
+        text.lines,
+        ["张三 (zhangsan) · u_123", "2026-11-25 10:03 +08:00"]
+    );
+    text
 }
 
 /// How many pixels of each cell of a `cells` × `cells` grid differ from white.
