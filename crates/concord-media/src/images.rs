@@ -134,10 +134,7 @@ fn decoder_limits(limits: &MediaLimits, with_dimensions: bool) -> Limits {
 
 fn map_image_error(err: image::ImageError) -> MediaError {
     match err {
-        image::ImageError::Limits(_) => MediaError::DimensionsTooLarge {
-            width: 0,
-            height: 0,
-        },
+        image::ImageError::Limits(_) => MediaError::OverDecodeLimit,
         image::ImageError::Unsupported(_) => MediaError::UnsupportedFormat,
         other => MediaError::Malformed(other.to_string()),
     }
@@ -151,10 +148,7 @@ pub fn decode_upright(bytes: &[u8], limits: &MediaLimits) -> Result<DynamicImage
     reader.limits(decoder_limits(limits, true));
     let mut decoder = reader.into_decoder().map_err(map_image_error)?;
     if decoder.total_bytes() > limits.max_decode_bytes {
-        return Err(MediaError::DimensionsTooLarge {
-            width: info.width,
-            height: info.height,
-        });
+        return Err(MediaError::OverDecodeLimit);
     }
     // A damaged orientation tag is no reason to refuse the picture.
     let orientation = decoder

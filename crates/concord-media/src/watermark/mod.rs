@@ -138,7 +138,7 @@ impl Watermarker {
     /// text repeated diagonally over the whole area.
     fn coverage(&self, lines: &[String], width: u32, height: u32) -> Vec<u8> {
         let shorter = width.min(height) as f32;
-        let text_px = (shorter * self.style.text_height_ratio).clamp(12.0, 96.0);
+        let text_px = (shorter * self.style.text_height_ratio).clamp(12.0, 320.0);
         let tile = TextTile::render(self.font.face(), lines, text_px);
         let opacity = self.style.opacity.clamp(0.0, 1.0);
         let (sin, cos) = self.style.angle_degrees.to_radians().sin_cos();

@@ -62,6 +62,21 @@ fn pixel_count_and_side_limits_are_both_enforced() {
 }
 
 #[test]
+fn decoding_is_bounded_by_the_allocation_limit() {
+    let limits = MediaLimits {
+        max_decode_bytes: 10_000,
+        ..MediaLimits::default()
+    };
+    // 100 x 100 RGBA is 40,000 bytes decoded: within the dimension limits, over the allocation.
+    let png = white_png(100, 100);
+    assert!(probe(&png, &limits).is_ok());
+    assert!(matches!(
+        thumbnail(&png, 32, &limits),
+        Err(MediaError::OverDecodeLimit)
+    ));
+}
+
+#[test]
 fn oversized_input_is_refused_before_any_work() {
     let limits = MediaLimits {
         max_input_bytes: 1024,
