@@ -88,6 +88,10 @@ pub struct Encoded {
 
 /// Reads the format and dimensions from the header only, and refuses dimensions over the limits.
 pub fn probe(bytes: &[u8], limits: &MediaLimits) -> Result<ImageInfo, MediaError> {
+    crate::guarded(|| probe_header(bytes, limits))
+}
+
+fn probe_header(bytes: &[u8], limits: &MediaLimits) -> Result<ImageInfo, MediaError> {
     limits.check_input(bytes)?;
     let format = ImageFormat::detect(bytes).ok_or(MediaError::UnsupportedFormat)?;
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format.to_image());
@@ -143,7 +147,11 @@ fn map_image_error(err: image::ImageError) -> MediaError {
 /// Decodes an image within the limits and turns it upright (EXIF orientation applied). For an
 /// animated GIF or WebP, the first frame.
 pub fn decode_upright(bytes: &[u8], limits: &MediaLimits) -> Result<DynamicImage, MediaError> {
-    let info = probe(bytes, limits)?;
+    crate::guarded(|| decode_within_limits(bytes, limits))
+}
+
+fn decode_within_limits(bytes: &[u8], limits: &MediaLimits) -> Result<DynamicImage, MediaError> {
+    let info = probe_header(bytes, limits)?;
     let mut reader = ImageReader::with_format(Cursor::new(bytes), info.format.to_image());
     reader.limits(decoder_limits(limits, true));
     let mut decoder = reader.into_decoder().map_err(map_image_error)?;

@@ -13,7 +13,7 @@
 //!
 //! Nothing here does I/O except [`WatermarkFont`] reading a font file. Every entry point takes
 //! [`MediaLimits`] and stays within them for hostile input: sizes are checked before work,
-//! decoders are bounded, PDF parsing runs under `catch_unwind`. The work is CPU-bound and
+//! decoders are bounded, parsers and decoders run under `catch_unwind`. The work is CPU-bound and
 //! synchronous; async callers run it on a blocking pool (`tokio::task::spawn_blocking`) with a
 //! semaphore sized to the cores.
 //!
@@ -38,6 +38,13 @@ mod text;
 mod watermark;
 
 pub use error::{FontError, MediaError};
+
+/// Runs a parser or decoder so that a panic inside a dependency on hostile input becomes
+/// [`MediaError::Malformed`] instead of unwinding into the caller.
+pub(crate) fn guarded<T>(work: impl FnOnce() -> Result<T, MediaError>) -> Result<T, MediaError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work))
+        .unwrap_or_else(|_| Err(MediaError::Malformed("the file could not be parsed".into())))
+}
 pub use images::{Encoded, ImageFormat, ImageInfo, decode_upright, probe, rendition, thumbnail};
 pub use limits::MediaLimits;
 pub use metadata::strip_location;

@@ -25,6 +25,10 @@ const XMP_EXTENSION_PREFIX: &[u8] = b"http://ns.adobe.com/xmp/extension/\0";
 /// Returns the image without location metadata (see the module docs). GIF carries no EXIF and is
 /// returned unchanged; other formats are refused.
 pub fn strip_location(bytes: &[u8], limits: &MediaLimits) -> Result<Vec<u8>, MediaError> {
+    crate::guarded(|| strip(bytes, limits))
+}
+
+fn strip(bytes: &[u8], limits: &MediaLimits) -> Result<Vec<u8>, MediaError> {
     limits.check_input(bytes)?;
     let format = ImageFormat::detect(bytes).ok_or(MediaError::UnsupportedFormat)?;
     let data = Bytes::copy_from_slice(bytes);

@@ -5,6 +5,7 @@ mod fixtures;
 mod hostile;
 mod images;
 mod location;
+mod mutations;
 mod pdf;
 mod sniffing;
 mod watermark;
