@@ -80,19 +80,27 @@ pub(crate) fn decode_gb18030_prefix(bytes: &[u8]) -> Option<String> {
 
 fn pdf_text(bytes: &[u8], max_chars: usize, limits: &MediaLimits) -> Option<String> {
     let document = load_pdf(bytes, limits).ok()?;
+    let started = std::time::Instant::now();
     let mut text = String::new();
     let mut chars = 0;
-    // Page by page, so a long document stops being read once enough text is found; a page
-    // whose content is over the limits is skipped, not fatal.
-    for page_number in document.get_pages().keys() {
-        if let Ok(page_text) =
-            document.extract_text_with_limit(&[*page_number], limits.max_pdf_stream_bytes)
+    let mut seen_contents = std::collections::HashSet::new();
+    // Page by page, so a long document stops being read once enough text is found or the time
+    // is up; a page whose content is over the limits is skipped, not fatal.
+    for (page_number, page_id) in document.get_pages() {
+        // Pages that only repeat content streams already read (one bomb shared by every page)
+        // are not inflated again.
+        let contents = document.get_page_contents(page_id);
+        let repeated = !contents.is_empty() && contents.iter().all(|id| seen_contents.contains(id));
+        seen_contents.extend(contents);
+        if !repeated
+            && let Ok(page_text) =
+                document.extract_text_with_limit(&[page_number], limits.max_pdf_stream_bytes)
         {
             chars += page_text.chars().count() + 1;
             text.push_str(&page_text);
             text.push('\n');
         }
-        if chars >= max_chars {
+        if chars >= max_chars || started.elapsed() >= limits.max_pdf_text_time {
             break;
         }
     }
@@ -138,15 +146,22 @@ pub(crate) fn load_pdf(bytes: &[u8], limits: &MediaLimits) -> Result<Document, c
 fn strip_tags(markup: &str) -> String {
     let mut text = String::with_capacity(markup.len());
     let mut rest = markup;
+    let (mut script_unclosed, mut style_unclosed) = (false, false);
     while let Some(open) = rest.find('<') {
         text.push_str(&rest[..open]);
         text.push(' ');
         let tag = &rest[open..];
         let lower_start: String = tag.chars().take(8).collect::<String>().to_ascii_lowercase();
-        let skip_to = if lower_start.starts_with("<script") {
-            find_ascii_case_insensitive(tag, "</script>")
-        } else if lower_start.starts_with("<style") {
-            find_ascii_case_insensitive(tag, "</style>")
+        // Each closing tag is searched for until once not found, so a flood of unclosed
+        // <script> tags costs linear time, not quadratic.
+        let skip_to = if lower_start.starts_with("<script") && !script_unclosed {
+            let found = find_ascii_case_insensitive(tag, "</script>");
+            script_unclosed = found.is_none();
+            found
+        } else if lower_start.starts_with("<style") && !style_unclosed {
+            let found = find_ascii_case_insensitive(tag, "</style>");
+            style_unclosed = found.is_none();
+            found
         } else {
             None
         };

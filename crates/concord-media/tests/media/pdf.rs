@@ -23,6 +23,17 @@ fn text_is_extracted_from_english_and_chinese_pages() {
 }
 
 #[test]
+fn text_extraction_stops_after_the_page_that_used_up_the_time() {
+    let limits = MediaLimits {
+        max_pdf_text_time: std::time::Duration::ZERO,
+        ..MediaLimits::default()
+    };
+    let text = extract_text(&two_page_pdf(), FileKind::Pdf, 10_000, &limits).unwrap();
+    assert!(text.contains("Quarterly report"), "{text:?}");
+    assert!(!text.contains("Second page"), "{text:?}");
+}
+
+#[test]
 fn every_page_draws_the_watermark_and_the_output_parses() {
     let original = two_page_pdf();
     let untouched = original.clone();
