@@ -17,6 +17,16 @@
 //! synchronous; async callers run it on a blocking pool (`tokio::task::spawn_blocking`) with a
 //! semaphore sized to the cores.
 //!
+//! Typical use by the files API:
+//! - on upload: [`sniff`] the first [`SNIFF_LEN`] bytes (store and serve its `mime`, never the
+//!   client's; warn or refuse on `extension_mismatch`), keep [`sanitize_file_name`] of the name;
+//!   for images, [`probe`] then [`thumbnail`] and [`rendition`]; for search, [`extract_text`];
+//! - on download by someone other than the uploader: [`strip_location`] unless the org allows
+//!   location; serve with [`Sniffed::disposition`];
+//! - for a sensitive file's preview or download: [`Watermarker::watermark_image`] or
+//!   [`Watermarker::watermark_pdf`] with the viewer's [`WatermarkText::for_viewer`]; the stored
+//!   original stays as it is.
+//!
 //! ```
 //! use concord_media::{sniff, sanitize_file_name, Disposition, FileKind};
 //!

@@ -17,10 +17,13 @@ use crate::{FileKind, MediaLimits, sniff::valid_utf8_prefix};
 
 /// Returns at most `max_chars` characters of the file's text (for HTML, SVG and XML, the text
 /// between the tags), or `None` when the kind has no text we extract (images, archives, other
-/// binaries), the file is damaged, encrypted or
-/// over the limits, or no text is found. Never panics: the PDF parser runs under
-/// `catch_unwind`, and a PDF's pages are read one at a time, each stream inflated to at most
-/// [`MediaLimits::max_pdf_stream_bytes`].
+/// binaries), the file is damaged, encrypted or over the limits, or no text is found.
+///
+/// For text only the first `max_chars × 4` bytes are read (`× 16` for markup), so a caller
+/// streaming from disk need pass no more than that; a PDF must be passed whole. Never panics: the
+/// PDF parser runs under `catch_unwind`, and a PDF's pages are read one at a time, each stream
+/// inflated to at most [`MediaLimits::max_pdf_stream_bytes`], within
+/// [`MediaLimits::max_pdf_text_time`].
 pub fn extract_text(
     bytes: &[u8],
     kind: FileKind,
@@ -62,8 +65,13 @@ fn decode_text(bytes: &[u8], max_chars: usize) -> String {
             .into_owned();
     }
     let prefix = prefix.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(prefix);
-    if valid_utf8_prefix(prefix) {
-        return String::from_utf8_lossy(prefix).into_owned();
+    match std::str::from_utf8(prefix) {
+        Ok(text) => return text.to_string(),
+        // Cut inside the last character (the caller passed a prefix of a longer file).
+        Err(err) if valid_utf8_prefix(prefix) => {
+            return String::from_utf8_lossy(&prefix[..err.valid_up_to()]).into_owned();
+        }
+        Err(_) => {}
     }
     decode_gb18030_prefix(prefix).unwrap_or_else(|| String::from_utf8_lossy(prefix).into_owned())
 }
@@ -202,6 +210,13 @@ mod tests {
         let limits = MediaLimits::default();
         let text = extract_text("即时通讯工具".as_bytes(), FileKind::Text, 4, &limits);
         assert_eq!(text.as_deref(), Some("即时通讯"));
+    }
+
+    #[test]
+    fn a_prefix_cut_inside_a_character_loses_only_that_character() {
+        let bytes = "报告".as_bytes();
+        let text = extract_text(&bytes[..5], FileKind::Text, 100, &MediaLimits::default());
+        assert_eq!(text.as_deref(), Some("报"));
     }
 
     #[test]
