@@ -17,6 +17,10 @@ pub enum MediaError {
     /// decompression bomb); refused before any pixel was decoded.
     #[error("image of {width}x{height} pixels is over the limits")]
     DimensionsTooLarge { width: u32, height: u32 },
+    /// Decoding would allocate more than [`MediaLimits::max_decode_bytes`](crate::MediaLimits)
+    /// (the `image` crate's own guard tripped).
+    #[error("decoding the image would need more memory than allowed")]
+    OverDecodeLimit,
     /// The content claims a format but does not parse as it.
     #[error("the file is damaged or malformed: {0}")]
     Malformed(String),

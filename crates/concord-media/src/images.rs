@@ -88,6 +88,10 @@ pub struct Encoded {
 
 /// Reads the format and dimensions from the header only, and refuses dimensions over the limits.
 pub fn probe(bytes: &[u8], limits: &MediaLimits) -> Result<ImageInfo, MediaError> {
+    crate::guarded(|| probe_header(bytes, limits))
+}
+
+fn probe_header(bytes: &[u8], limits: &MediaLimits) -> Result<ImageInfo, MediaError> {
     limits.check_input(bytes)?;
     let format = ImageFormat::detect(bytes).ok_or(MediaError::UnsupportedFormat)?;
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format.to_image());
@@ -106,10 +110,11 @@ pub fn probe(bytes: &[u8], limits: &MediaLimits) -> Result<ImageInfo, MediaError
 }
 
 fn check_dimensions(info: &ImageInfo, limits: &MediaLimits) -> Result<(), MediaError> {
+    if info.width == 0 || info.height == 0 {
+        return Err(MediaError::Malformed("the image has no pixels".into()));
+    }
     let pixels = u64::from(info.width) * u64::from(info.height);
-    if info.width == 0
-        || info.height == 0
-        || info.width > limits.max_image_side
+    if info.width > limits.max_image_side
         || info.height > limits.max_image_side
         || pixels > limits.max_image_pixels
     {
@@ -133,10 +138,7 @@ fn decoder_limits(limits: &MediaLimits, with_dimensions: bool) -> Limits {
 
 fn map_image_error(err: image::ImageError) -> MediaError {
     match err {
-        image::ImageError::Limits(_) => MediaError::DimensionsTooLarge {
-            width: 0,
-            height: 0,
-        },
+        image::ImageError::Limits(_) => MediaError::OverDecodeLimit,
         image::ImageError::Unsupported(_) => MediaError::UnsupportedFormat,
         other => MediaError::Malformed(other.to_string()),
     }
@@ -145,15 +147,16 @@ fn map_image_error(err: image::ImageError) -> MediaError {
 /// Decodes an image within the limits and turns it upright (EXIF orientation applied). For an
 /// animated GIF or WebP, the first frame.
 pub fn decode_upright(bytes: &[u8], limits: &MediaLimits) -> Result<DynamicImage, MediaError> {
-    let info = probe(bytes, limits)?;
+    crate::guarded(|| decode_within_limits(bytes, limits))
+}
+
+fn decode_within_limits(bytes: &[u8], limits: &MediaLimits) -> Result<DynamicImage, MediaError> {
+    let info = probe_header(bytes, limits)?;
     let mut reader = ImageReader::with_format(Cursor::new(bytes), info.format.to_image());
     reader.limits(decoder_limits(limits, true));
     let mut decoder = reader.into_decoder().map_err(map_image_error)?;
     if decoder.total_bytes() > limits.max_decode_bytes {
-        return Err(MediaError::DimensionsTooLarge {
-            width: info.width,
-            height: info.height,
-        });
+        return Err(MediaError::OverDecodeLimit);
     }
     // A damaged orientation tag is no reason to refuse the picture.
     let orientation = decoder

@@ -20,6 +20,10 @@ pub struct MediaLimits {
     pub max_pdf_objects: usize,
     /// Largest size one PDF stream may decompress to (object streams, page contents, CMaps).
     pub max_pdf_stream_bytes: usize,
+    /// Text extraction from a PDF stops after the page during which this much time has passed
+    /// (what was read so far is kept): a file of many pages, each within the stream limit, may
+    /// still take long to inflate in total.
+    pub max_pdf_text_time: std::time::Duration,
 }
 
 impl Default for MediaLimits {
@@ -32,6 +36,7 @@ impl Default for MediaLimits {
             max_pdf_pages: 2_000,
             max_pdf_objects: 500_000,
             max_pdf_stream_bytes: 64 * 1024 * 1024,
+            max_pdf_text_time: std::time::Duration::from_secs(10),
         }
     }
 }

@@ -25,6 +25,10 @@ const XMP_EXTENSION_PREFIX: &[u8] = b"http://ns.adobe.com/xmp/extension/\0";
 /// Returns the image without location metadata (see the module docs). GIF carries no EXIF and is
 /// returned unchanged; other formats are refused.
 pub fn strip_location(bytes: &[u8], limits: &MediaLimits) -> Result<Vec<u8>, MediaError> {
+    crate::guarded(|| strip(bytes, limits))
+}
+
+fn strip(bytes: &[u8], limits: &MediaLimits) -> Result<Vec<u8>, MediaError> {
     limits.check_input(bytes)?;
     let format = ImageFormat::detect(bytes).ok_or(MediaError::UnsupportedFormat)?;
     let data = Bytes::copy_from_slice(bytes);
@@ -38,11 +42,20 @@ pub fn strip_location(bytes: &[u8], limits: &MediaLimits) -> Result<Vec<u8>, Med
                 let xmp = segment.marker() == markers::APP1
                     && (contents.starts_with(XMP_PREFIX)
                         || contents.starts_with(XMP_EXTENSION_PREFIX));
-                // APP13 holds Photoshop's IPTC records (city, location names).
-                !xmp && segment.marker() != markers::APP13
+                // APP13 holds Photoshop's IPTC records (city, location names); an MPF index
+                // points at the secondary images cut off below.
+                let mpf = segment.marker() == markers::APP2 && contents.starts_with(b"MPF\0");
+                !xmp && !mpf && segment.marker() != markers::APP13
             });
             jpeg.set_exif(orientation);
-            jpeg.encoder().bytes()
+            let mut encoded = jpeg.encoder().bytes().to_vec();
+            // Whatever follows the first image's end marker goes: MPF secondary images (depth
+            // maps, previews) carry their own EXIF with the position, and appended data can
+            // make the file a polyglot.
+            if let Some(end) = primary_jpeg_end(&encoded) {
+                encoded.truncate(end);
+            }
+            Bytes::from(encoded)
         }
         ImageFormat::Png => {
             let mut png = Png::from_bytes(data).map_err(malformed)?;
@@ -64,6 +77,42 @@ pub fn strip_location(bytes: &[u8], limits: &MediaLimits) -> Result<Vec<u8>, Med
         ImageFormat::Gif => data,
     };
     Ok(cleaned.to_vec())
+}
+
+/// Where the first image of a JPEG file ends (just past its EOI marker): the marker segments
+/// are walked by their lengths and entropy-coded data is scanned for the next marker, so bytes
+/// inside segments or scans are never mistaken for the end.
+fn primary_jpeg_end(jpeg: &[u8]) -> Option<usize> {
+    if !jpeg.starts_with(&[0xFF, 0xD8]) {
+        return None;
+    }
+    let mut at = 2;
+    let mut in_scan = false;
+    while at + 1 < jpeg.len() {
+        if jpeg[at] != 0xFF {
+            // Only entropy-coded data may hold bytes between markers.
+            if !in_scan {
+                return None;
+            }
+            at += 1;
+            continue;
+        }
+        let marker = jpeg[at + 1];
+        match marker {
+            // Byte stuffing and restart markers belong to the scan; 0xFF fill bytes pad.
+            0x00 | 0xD0..=0xD7 if in_scan => at += 2,
+            0xFF => at += 1,
+            0xD9 => return Some(at + 2),
+            0x01 | 0xD0..=0xD7 => at += 2,
+            _ => {
+                let length =
+                    usize::from(u16::from_be_bytes([*jpeg.get(at + 2)?, *jpeg.get(at + 3)?]));
+                at = at.checked_add(2 + length)?;
+                in_scan = marker == 0xDA;
+            }
+        }
+    }
+    None
 }
 
 /// A minimal EXIF block holding only the orientation, when the original had one that is not
@@ -95,6 +144,24 @@ fn minimal_exif(orientation: u16) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn primary_end_skips_marker_like_bytes_inside_segments_and_scans() {
+        let mut jpeg = vec![0xFF, 0xD8];
+        // A comment whose payload holds FF D9.
+        jpeg.extend_from_slice(&[0xFF, 0xFE, 0x00, 0x06, b'a', 0xFF, 0xD9, b'b']);
+        // A scan with stuffed bytes and a restart marker, then a second scan (progressive).
+        jpeg.extend_from_slice(&[0xFF, 0xDA, 0x00, 0x03, 0x00]);
+        jpeg.extend_from_slice(&[0x12, 0xFF, 0x00, 0x34, 0xFF, 0xD0, 0x56]);
+        jpeg.extend_from_slice(&[0xFF, 0xC4, 0x00, 0x04, 0xFF, 0xD9]);
+        jpeg.extend_from_slice(&[0xFF, 0xDA, 0x00, 0x03, 0x00, 0x78]);
+        jpeg.extend_from_slice(&[0xFF, 0xD9]);
+        let end = jpeg.len();
+        jpeg.extend_from_slice(b"\xFF\xD8 trailing image");
+        assert_eq!(primary_jpeg_end(&jpeg), Some(end));
+        assert_eq!(primary_jpeg_end(&jpeg[..end - 1]), None);
+        assert_eq!(primary_jpeg_end(b"not a jpeg"), None);
+    }
 
     #[test]
     fn minimal_exif_reads_back_as_the_same_orientation() {

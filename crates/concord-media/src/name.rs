@@ -32,11 +32,13 @@ pub fn sanitize_file_name(name: &str) -> String {
     let last = name.rsplit(['/', '\\']).next().unwrap_or_default();
     let mut cleaned: String = last
         .chars()
-        .filter(|&c| !is_invisible_or_control(c))
-        .map(|c| match c {
-            '<' | '>' | ':' | '"' | '|' | '?' | '*' => '_',
-            c if c.is_whitespace() => ' ',
-            c => c,
+        .filter_map(|c| match c {
+            '\t' => Some(' '),
+            c if is_invisible_or_control(c) => None,
+            '<' | '>' | ':' | '"' | '|' | '?' | '*' => Some('_'),
+            // Line and paragraph separators and other exotic spaces.
+            c if c.is_whitespace() => Some(' '),
+            c => Some(c),
         })
         .collect();
     cleaned = cleaned

@@ -93,6 +93,8 @@ fn classify(head: &[u8]) -> (&'static str, FileKind) {
         let kind = match found.matcher_type() {
             infer::MatcherType::Image => FileKind::Image,
             infer::MatcherType::Archive if mime == "application/pdf" => FileKind::Pdf,
+            // An OLE compound file is an old Office document or an installer, not an archive.
+            infer::MatcherType::Archive if mime == OLE => FileKind::Other,
             infer::MatcherType::Archive => FileKind::Archive,
             _ => FileKind::Other,
         };

@@ -47,6 +47,15 @@ impl WatermarkText {
         }
     }
 
+    /// The usual two lines: `张三 (zhangsan) · u_123` and the time as given (format it in the
+    /// viewer's time zone with its offset, e.g. `2026-11-25 10:03 +08:00`).
+    pub fn for_viewer(display_name: &str, username: &str, user_id: &str, time: &str) -> Self {
+        Self::new([
+            format!("{display_name} ({username}) · {user_id}"),
+            time.to_string(),
+        ])
+    }
+
     /// The lines to draw: control characters removed, blank lines dropped, within the limits.
     fn checked_lines(&self) -> Result<Vec<String>, MediaError> {
         let lines: Vec<String> = self
@@ -129,7 +138,7 @@ impl Watermarker {
     /// text repeated diagonally over the whole area.
     fn coverage(&self, lines: &[String], width: u32, height: u32) -> Vec<u8> {
         let shorter = width.min(height) as f32;
-        let text_px = (shorter * self.style.text_height_ratio).clamp(12.0, 96.0);
+        let text_px = (shorter * self.style.text_height_ratio).clamp(12.0, 320.0);
         let tile = TextTile::render(self.font.face(), lines, text_px);
         let opacity = self.style.opacity.clamp(0.0, 1.0);
         let (sin, cos) = self.style.angle_degrees.to_radians().sin_cos();

@@ -3,7 +3,6 @@
 //! needed that way, and the page's own content stays as it was.
 
 use std::io::Write;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream, dictionary};
 
@@ -34,8 +33,7 @@ impl Watermarker {
     ) -> Result<Vec<u8>, MediaError> {
         limits.check_input(bytes)?;
         let lines = text.checked_lines()?;
-        catch_unwind(AssertUnwindSafe(|| self.mark_pdf(bytes, &lines, limits)))
-            .unwrap_or_else(|_| Err(MediaError::Malformed("the PDF could not be parsed".into())))
+        crate::guarded(|| self.mark_pdf(bytes, &lines, limits))
     }
 
     fn mark_pdf(
