@@ -45,6 +45,10 @@ id_type!(
     /// One grant of a role to a user or a department, at a scope.
     AssignmentId
 );
+id_type!(
+    /// An installed app (integration), with its bot account and token.
+    AppId
+);
 
 /// A position in the durable event log: strictly increasing, shared by all channels.
 /// Clients remember the last one they saw and give it back when they reconnect.

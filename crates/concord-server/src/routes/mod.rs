@@ -2,6 +2,8 @@
 //!
 //! Handlers are thin: parse (extractors), call a service with the actor, shape the response.
 
+pub mod app_scopes;
+mod apps;
 mod auth;
 mod channels;
 mod dynamic;
@@ -54,6 +56,7 @@ use utoipa_axum::routes;
         (name = "channels", description = "Channels, DMs and membership"),
         (name = "messages", description = "Messages, threads, reactions, pins, read state"),
         (name = "realtime", description = "The WebSocket event stream"),
+        (name = "apps", description = "Apps, their bot accounts and scoped tokens"),
         (name = "operations", description = "Health, readiness, metrics, this document")
     )
 )]
@@ -138,6 +141,11 @@ pub fn build(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(messages::thread))
         .routes(routes!(messages::add_reaction, messages::remove_reaction))
         .routes(routes!(messages::pin, messages::unpin))
+        // Apps and bot tokens.
+        .routes(routes!(apps::list_apps, apps::install_app))
+        .routes(routes!(apps::app_scopes))
+        .routes(routes!(apps::get_app, apps::uninstall_app))
+        .routes(routes!(apps::rotate_app_token))
         .routes(routes!(crate::gateway::ws_handler))
         .routes(routes!(meta::openapi_json))
         .merge(search::router(&state));
@@ -148,6 +156,11 @@ pub fn build(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(meta::metrics))
         .split_for_parts();
     openapi.info.version = env!("CARGO_PKG_VERSION").to_string();
+    let undocumented = app_scopes::annotate(&mut openapi);
+    debug_assert!(
+        undocumented.is_empty(),
+        "app scopes for undocumented operations: {undocumented:?}"
+    );
     let doc = Arc::new(openapi.clone());
     let max_body = state.config.limits.max_body_bytes;
     let tls = state.config.tls.enabled();
