@@ -524,5 +524,5 @@ all_backends!(
 );
 
 // Apps and bot tokens (after the macros, which it uses).
-#[path = "store_apps.rs"]
+#[path = "store/apps.rs"]
 mod apps;
