@@ -157,10 +157,13 @@ pub fn build(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .split_for_parts();
     openapi.info.version = env!("CARGO_PKG_VERSION").to_string();
     let undocumented = app_scopes::annotate(&mut openapi);
-    debug_assert!(
-        undocumented.is_empty(),
-        "app scopes for undocumented operations: {undocumented:?}"
-    );
+    if !undocumented.is_empty() {
+        // A stale row grants nothing (no route matches it); tests/api/apps.rs catches it.
+        tracing::warn!(
+            ?undocumented,
+            "the app scope table names operations that do not exist"
+        );
+    }
     let doc = Arc::new(openapi.clone());
     let max_body = state.config.limits.max_body_bytes;
     let tls = state.config.tls.enabled();
