@@ -476,3 +476,45 @@ async fn the_document_shows_each_operations_app_scope() {
         );
     }
 }
+
+#[tokio::test]
+async fn membership_rules_never_add_bots() {
+    let app = spawn_app().await;
+    let admin = app.admin("admin").await;
+    let member = app.user("member").await;
+    let (_, bot) = install(&app, &admin, "dispatch", &["messages:read"]).await;
+    let channel = app.channel(&admin, "all hands", "public", &[]).await;
+    let rule = json!({"not": {"title": "Intern"}});
+    let path = format!("/api/v1/channels/{channel}/membership-rule");
+    let (status, preview) = app
+        .post(Some(&admin.token), &format!("{path}/preview"), rule.clone())
+        .await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    let joining: Vec<i64> = preview["join"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|u| u["id"].as_i64())
+        .collect();
+    assert!(joining.contains(&member.id), "{preview}");
+    assert!(
+        !joining.contains(&bot.id),
+        "a rule would add the bot: {preview}"
+    );
+    let (status, reply) = app.put_json(Some(&admin.token), &path, rule).await;
+    assert!(status.is_success(), "{reply}");
+    let (_, members) = app
+        .get(
+            Some(&admin.token),
+            &format!("/api/v1/channels/{channel}/members"),
+        )
+        .await;
+    let ids: Vec<i64> = members
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["user_id"].as_i64())
+        .collect();
+    assert!(ids.contains(&member.id), "{members}");
+    assert!(!ids.contains(&bot.id), "{members}");
+}
