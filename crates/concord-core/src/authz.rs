@@ -6,25 +6,79 @@
 use crate::error::DomainError;
 use crate::org::{OrgSnapshot, perm};
 use crate::store::Membership;
-use concord_proto::{Channel, ChannelKind, DepartmentId, MemberRole, UserId};
+use concord_proto::{AppId, Channel, ChannelKind, DepartmentId, MemberRole, UserId};
 use std::sync::Arc;
 
-/// Who is making a request, with the organisation as it was when the request arrived. Later
-/// kinds (bots, app tokens with scopes) extend this type and are decided here too.
+/// Who is making a request, with the organisation as it was when the request arrived: a
+/// person with a session, or an app acting as its bot user with the scopes of its token.
 #[derive(Clone, Debug)]
 pub struct Actor {
+    /// The person, or the app's bot user.
     pub user_id: UserId,
     /// Hash of the session token the request came with, so the session can be ended.
     pub session: Option<String>,
     /// The client's address, for the audit log.
     pub ip: Option<String>,
     pub org: Arc<OrgSnapshot>,
+    /// Set when the request came with an app token.
+    pub app: Option<Arc<AppGrant>>,
+}
+
+/// What an app token carries: the app and the scopes granted at install.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppGrant {
+    pub app_id: AppId,
+    /// Catalogued scopes only (see [`crate::scope`]).
+    pub scopes: Vec<&'static str>,
+}
+
+impl AppGrant {
+    /// Keeps the scopes the catalogue knows (a stored scope since withdrawn grants nothing).
+    pub fn new(app_id: AppId, scopes: &[String]) -> Self {
+        Self {
+            app_id,
+            scopes: scopes
+                .iter()
+                .filter_map(|s| crate::scope::lookup(s).map(|info| info.name))
+                .collect(),
+        }
+    }
+
+    pub fn has(&self, scope: &str) -> bool {
+        self.scopes.contains(&scope)
+    }
+
+    /// Whether one of the scopes carries `permission` (see [`crate::scope::ScopeInfo`]).
+    fn carries(&self, permission: &str) -> bool {
+        self.scopes
+            .iter()
+            .filter_map(|s| crate::scope::lookup(s))
+            .any(|info| info.carries == Some(permission))
+    }
+}
+
+/// What an operation (endpoint or WebSocket frame) lets app tokens do. Each operation
+/// declares one; undeclared operations are [`AppAccess::SessionOnly`] (deny by default).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AppAccess {
+    /// App tokens need this scope (and then the bot user's own permissions and memberships).
+    Scope(&'static str),
+    /// Any app token (e.g. asking who the bot is).
+    AnyAppToken,
+    /// People only: passwords, second factors, sessions, the admin console.
+    SessionOnly,
 }
 
 impl Actor {
     /// Whether the actor holds `permission` in department `target` (`None`: org-wide).
     pub fn can(&self, permission: &str, target: Option<DepartmentId>) -> bool {
         self.org.allows(self.user_id, permission, target)
+            || self.app.as_ref().is_some_and(|a| a.carries(permission))
+    }
+
+    /// Whether the request came with an app token.
+    pub fn is_app(&self) -> bool {
+        self.app.is_some()
     }
 
     /// `Forbidden` naming the missing permission unless the actor holds it.
@@ -68,6 +122,20 @@ pub enum ChannelAction {
     Typing,
     EditMessage { author: UserId },
     DeleteMessage { author: UserId },
+}
+
+/// Checks an operation's declared [`AppAccess`] for app tokens; people pass (their
+/// permissions are checked by the operation itself, as for app tokens after this).
+pub fn authorize_app_access(actor: &Actor, access: AppAccess) -> Result<(), DomainError> {
+    let Some(app) = &actor.app else {
+        return Ok(());
+    };
+    match access {
+        AppAccess::AnyAppToken => Ok(()),
+        AppAccess::Scope(scope) if app.has(scope) => Ok(()),
+        AppAccess::Scope(scope) => Err(DomainError::MissingScope(scope)),
+        AppAccess::SessionOnly => Err(DomainError::SessionOnly),
+    }
 }
 
 pub fn authorize_org(actor: &Actor, action: OrgAction) -> Result<(), DomainError> {
@@ -184,7 +252,56 @@ mod tests {
                 assignments,
                 ..Default::default()
             })),
+            app: None,
         }
+    }
+
+    fn app_actor(id: i64, scopes: &[&str]) -> Actor {
+        let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
+        Actor {
+            app: Some(Arc::new(AppGrant::new(AppId(1), &scopes))),
+            ..actor(id, false)
+        }
+    }
+
+    #[test]
+    fn app_tokens_need_the_declared_scope_and_people_pass() {
+        use crate::scope::{MESSAGES_READ, MESSAGES_WRITE};
+        let bot = app_actor(5, &[MESSAGES_READ, "no:such_scope"]);
+        assert_eq!(bot.app.as_ref().unwrap().scopes, vec![MESSAGES_READ]);
+        assert!(authorize_app_access(&bot, AppAccess::Scope(MESSAGES_READ)).is_ok());
+        assert!(matches!(
+            authorize_app_access(&bot, AppAccess::Scope(MESSAGES_WRITE)),
+            Err(DomainError::MissingScope(MESSAGES_WRITE))
+        ));
+        assert!(matches!(
+            authorize_app_access(&bot, AppAccess::SessionOnly),
+            Err(DomainError::SessionOnly)
+        ));
+        assert!(authorize_app_access(&bot, AppAccess::AnyAppToken).is_ok());
+        let person = actor(2, false);
+        assert!(authorize_app_access(&person, AppAccess::SessionOnly).is_ok());
+    }
+
+    #[test]
+    fn scopes_do_not_widen_channel_access() {
+        use crate::scope::{MESSAGES_READ, MESSAGES_WRITE};
+        let bot = app_actor(5, &[MESSAGES_READ, MESSAGES_WRITE]);
+        let private = channel(ChannelKind::Private);
+        assert!(matches!(
+            authorize_channel(&bot, ChannelAction::ReadHistory, &private, None),
+            Err(DomainError::NotFound(_))
+        ));
+        let m = membership(MemberRole::Member);
+        assert!(authorize_channel(&bot, ChannelAction::Post, &private, Some(&m)).is_ok());
+    }
+
+    #[test]
+    fn only_a_scope_that_carries_a_permission_grants_it() {
+        use crate::scope::{ORG_READ, PERMISSIONS_CHECK};
+        assert!(!app_actor(5, &[ORG_READ]).can(perm::PERMISSION_CHECK, None));
+        assert!(app_actor(5, &[PERMISSIONS_CHECK]).can(perm::PERMISSION_CHECK, None));
+        assert!(!app_actor(5, &[PERMISSIONS_CHECK]).can(perm::ORG_MANAGE, None));
     }
 
     fn membership(role: MemberRole) -> Membership {

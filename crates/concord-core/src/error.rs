@@ -22,6 +22,12 @@ pub enum DomainError {
     Forbidden(&'static str),
     #[error("not allowed: requires the permission {0}")]
     MissingPermission(String),
+    /// An app token without the scope the operation declares.
+    #[error("not allowed: the app token lacks the scope {0}")]
+    MissingScope(&'static str),
+    /// The operation is for people signed in, not for app tokens.
+    #[error("not allowed: this endpoint is not available to app tokens")]
+    SessionOnly,
     #[error("{field}: {reason}")]
     Invalid { field: &'static str, reason: String },
     #[error("message is longer than {max} characters")]

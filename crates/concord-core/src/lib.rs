@@ -15,6 +15,7 @@ pub mod geofence;
 pub mod membership_rule;
 pub mod mentions;
 pub mod org;
+pub mod scope;
 pub mod service;
 pub mod store;
 pub mod validate;

@@ -13,6 +13,9 @@ pub use accounts::{
 
 mod accounts;
 mod files;
+// Apps and bot tokens: records and the `AppStore` sub-trait.
+mod apps;
+pub use apps::{AppRecord, AppStore, AppTokenGrant, NewApp};
 use async_trait::async_trait;
 use concord_proto::{
     AssignmentId, AuditEntry, Channel, ChannelId, ChannelKind, DepartmentId, Member, MemberRole,
@@ -370,7 +373,7 @@ pub struct MembershipSync {
 }
 
 #[async_trait]
-pub trait Store: FileStore + Send + Sync + 'static {
+pub trait Store: FileStore + AppStore + Send + Sync + 'static {
     // Dynamic membership: rules, geofences, locations.
     async fn channel_policies(&self) -> Result<Vec<ChannelPolicyRecord>, StoreError>;
     /// Sets (`Some`) or removes a channel's rule or geofence, with its audit entry.

@@ -45,6 +45,10 @@ id_type!(
     /// One grant of a role to a user or a department, at a scope.
     AssignmentId
 );
+id_type!(
+    /// An installed app (integration), with its bot account and token.
+    AppId
+);
 
 id_type!(
     /// An uploaded file (all its versions), in one channel.

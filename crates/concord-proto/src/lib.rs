@@ -4,6 +4,7 @@
 //! types mirror these. Everything here is plain data with serde and OpenAPI schemas: no I/O,
 //! no validation rules (those live in `concord-core`).
 
+pub mod apps;
 pub mod error;
 pub mod event;
 pub mod files;
@@ -16,6 +17,7 @@ pub mod rules;
 pub mod search;
 pub mod ws;
 
+pub use apps::{App, AppScope, AppWithToken, InstallAppRequest};
 pub use error::{ErrorBody, ErrorDetail};
 pub use event::{Event, PresenceStatus, StoredEvent};
 pub use files::{
@@ -24,8 +26,8 @@ pub use files::{
 };
 pub use geo::{Geofence, LocationReport};
 pub use ids::{
-    AssignmentId, ChannelId, DepartmentId, FileCommentId, FileId, MessageId, Position, RoleId,
-    UserId,
+    AppId, AssignmentId, ChannelId, DepartmentId, FileCommentId, FileId, MessageId, Position,
+    RoleId, UserId,
 };
 pub use model::*;
 pub use org::*;

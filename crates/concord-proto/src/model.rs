@@ -13,6 +13,9 @@ pub struct User {
     pub display_name: String,
     pub email: Option<String>,
     pub is_admin: bool,
+    /// An app's bot account: it acts with an app token, never signs in with a password.
+    #[serde(default)]
+    pub is_bot: bool,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }

@@ -98,6 +98,8 @@ impl From<DomainError> for ApiError {
             DomainError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             DomainError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             DomainError::MissingPermission(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            DomainError::MissingScope(_) => (StatusCode::FORBIDDEN, "missing_scope"),
+            DomainError::SessionOnly => (StatusCode::FORBIDDEN, "session_only"),
             DomainError::Invalid { .. } => (StatusCode::BAD_REQUEST, "invalid_input"),
             DomainError::MessageTooLong { .. } => (StatusCode::BAD_REQUEST, "message_too_long"),
             DomainError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
@@ -143,7 +145,8 @@ pub enum ApiErrors {
     /// Missing, expired or revoked token (`unauthenticated`).
     #[response(status = 401)]
     Unauthorized(ErrorBody),
-    /// Authenticated but not allowed (`forbidden`).
+    /// Authenticated but not allowed (`forbidden`; for app tokens `missing_scope` or
+    /// `session_only`).
     #[response(status = 403)]
     Forbidden(ErrorBody),
     /// Unknown id, or a resource the caller may not know exists (`not_found`).

@@ -99,8 +99,23 @@ impl FromRequestParts<AppState> for Auth {
             .extensions
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
             .map(|c| c.0.ip().to_string());
+        check_app_access(parts, &actor)?;
         Ok(Auth(actor))
     }
+}
+
+/// For app tokens: the scope the matched operation declares (`routes/app_scopes.rs`).
+fn check_app_access(parts: &Parts, actor: &Actor) -> Result<(), ApiError> {
+    if !actor.is_app() {
+        return Ok(());
+    }
+    let access = parts
+        .extensions
+        .get::<axum::extract::MatchedPath>()
+        .map_or(concord_core::authz::AppAccess::SessionOnly, |p| {
+            crate::routes::app_scopes::access_for(&parts.method, p.as_str())
+        });
+    Ok(concord_core::authz::authorize_app_access(actor, access)?)
 }
 
 /// The bearer token of a request, if it has one.
@@ -139,6 +154,7 @@ impl FromRequestParts<AppState> for EnrolAuth {
         let token = bearer(parts)?;
         let mut actor = state.services.authenticate_for_enrolment(token).await?;
         actor.ip = client_ip(parts);
+        check_app_access(parts, &actor)?;
         Ok(EnrolAuth(actor))
     }
 }

@@ -53,6 +53,8 @@ include!("shared/accounts_sql.rs");
 include!("shared/sqlx_accounts_writes.rs");
 include!("shared/files_sql.rs");
 include!("shared/sqlx_files_writes.rs");
+include!("shared/apps_sql.rs");
+include!("shared/sqlx_apps_writes.rs");
 include!("shared/store_impl.rs");
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");

@@ -31,6 +31,8 @@ include!("shared/accounts_sql.rs");
 include!("sqlite_accounts_writer.rs");
 include!("shared/files_sql.rs");
 include!("sqlite_files_writer.rs");
+include!("shared/apps_sql.rs");
+include!("sqlite_apps_writer.rs");
 include!("shared/store_impl.rs");
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");

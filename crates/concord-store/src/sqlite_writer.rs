@@ -255,6 +255,7 @@ Ok(User {
         email: u.email,
         display_name: u.display_name,
         is_admin: u.is_admin,
+        is_bot: false,
         created_at: u.created_at,
     })
 }

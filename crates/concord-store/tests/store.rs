@@ -522,3 +522,7 @@ all_backends!(
     event_log_audiences_snapshots_and_pruning,
     unique_names_and_dm_keys,
 );
+
+// Apps and bot tokens (after the macros, which it uses).
+#[path = "store/apps.rs"]
+mod apps;

@@ -1,6 +1,11 @@
 // The REST client: one method per endpoint of /api/v1, JSON in and out, errors as ApiError.
 
 import type {
+  App,
+  AppId,
+  AppScope,
+  AppWithToken,
+  InstallAppRequest,
   AuditEntry,
   AuditQuery,
   Department,
@@ -304,5 +309,22 @@ export class ApiClient {
   }
   deleteGeofence(id: ChannelId): Promise<void> {
     return this.request("DELETE", `/channels/${id}/geofence`);
+  }
+
+  // Apps (app.install).
+  appScopes(): Promise<AppScope[]> {
+    return this.request("GET", "/apps/scopes");
+  }
+  apps(): Promise<App[]> {
+    return this.request("GET", "/apps");
+  }
+  installApp(req: InstallAppRequest): Promise<AppWithToken> {
+    return this.request("POST", "/apps", req);
+  }
+  rotateAppToken(id: AppId): Promise<AppWithToken> {
+    return this.request("POST", `/apps/${id}/token`, {});
+  }
+  uninstallApp(id: AppId): Promise<void> {
+    return this.request("DELETE", `/apps/${id}`);
   }
 }

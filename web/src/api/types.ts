@@ -13,6 +13,8 @@ export interface User {
   display_name: string;
   email: string | null;
   is_admin: boolean;
+  /** An app's bot account (acts with an app token; never signs in with a password). */
+  is_bot?: boolean;
   created_at: string;
 }
 
@@ -329,4 +331,38 @@ export interface SearchParams {
   sort?: SearchSort;
   offset?: number;
   limit?: number;
+}
+
+// Apps (crates/concord-proto/src/apps.rs).
+
+export type AppId = number;
+
+/** A scope an app may be granted, e.g. `messages:write`. */
+export interface AppScope {
+  name: string;
+  description: string;
+}
+
+export interface InstallAppRequest {
+  name: string;
+  username: string;
+  description: string;
+  scopes: string[];
+}
+
+export interface App {
+  id: AppId;
+  name: string;
+  description: string;
+  scopes: string[];
+  bot_user: User;
+  installed_by: UserId | null;
+  installed_at: string;
+  token_issued_at: string | null;
+}
+
+/** Shown once, at install and after rotation; the server keeps only a hash. */
+export interface AppWithToken {
+  app: App;
+  token: string;
 }

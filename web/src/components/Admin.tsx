@@ -25,6 +25,7 @@ import {
 import { adminSections, permissions, type AdminSection } from "../state/perms";
 import { navigate, route } from "../state/router";
 import { useStore } from "../state/store";
+import { AppsSection } from "./AdminApps";
 import { Avatar, displayName } from "./common";
 import { ConfirmDialog } from "./Dialogs";
 import { Icon } from "./icons";
@@ -1090,12 +1091,13 @@ function AuditSection() {
 
 // ---------------------------------------------------------------- the console
 
-const SECTION_LABEL: Record<AdminSection, "admin.users" | "admin.people" | "admin.departments" | "admin.roles" | "admin.audit"> = {
+const SECTION_LABEL: Record<AdminSection, "admin.users" | "admin.people" | "admin.departments" | "admin.roles" | "admin.audit" | "apps.title"> = {
   users: "admin.users",
   people: "admin.people",
   departments: "admin.departments",
   roles: "admin.roles",
   audit: "admin.audit",
+  apps: "apps.title",
 };
 
 function Section({ tab }: { tab: AdminSection }) {
@@ -1110,6 +1112,8 @@ function Section({ tab }: { tab: AdminSection }) {
       return <RolesSection />;
     case "audit":
       return <AuditSection />;
+    case "apps":
+      return <AppsSection />;
   }
 }
 

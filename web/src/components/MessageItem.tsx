@@ -124,6 +124,7 @@ export function MessageItem({
             <button type="button" class="msg-author" onClick={() => openProfile(m.sender_id)} title={t("profile.open", { name })}>
               {name}
             </button>
+            {sender?.is_bot && <span class="tag">{t("apps.botTag")}</span>}
             {time}
           </div>
         )}

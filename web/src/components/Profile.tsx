@@ -83,6 +83,7 @@ export function ProfileCard({
           {p.title && <p class="profile-title">{p.title}</p>}
           <p class="muted small">
             @{p.username}
+            {p.is_bot && <span class="tag">{t("apps.botTag")}</span>}
             {p.status !== "active" && <span class={`tag status-${p.status}`}>{statusLabel(p.status, t)}</span>}
           </p>
         </div>

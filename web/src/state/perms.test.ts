@@ -42,6 +42,7 @@ describe("what the interface offers", () => {
     expect(adminSections(deptAdmin, false)).toEqual(["people", "departments"]);
     // An auditor only reads the log.
     expect(adminSections({ org: ["audit.read"], departments: [] }, false)).toEqual(["audit"]);
+    expect(adminSections({ org: ["app.install"], departments: [] }, false)).toEqual(["apps"]);
     // Creating users stays with org admins even before permissions load.
     expect(adminSections(null, true)).toEqual(["users"]);
   });

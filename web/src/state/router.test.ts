@@ -15,6 +15,7 @@ describe("routes", () => {
       { name: "admin" },
       { name: "admin", tab: "roles" },
       { name: "admin", tab: "audit" },
+      { name: "admin", tab: "apps" },
       { name: "search", q: "" },
       { name: "search", q: "即时通讯 & \"go live\"" },
     ];

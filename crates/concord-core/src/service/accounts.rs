@@ -99,6 +99,10 @@ impl Services {
         if token.is_empty() || token.len() > 256 {
             return Err(DomainError::Unauthenticated);
         }
+        // App tokens carry their kind in the prefix, so a person's session costs no extra read.
+        if token.starts_with(super::apps::APP_TOKEN_PREFIX) {
+            return self.authenticate_app(token).await;
+        }
         let hash = credentials::token_hash(token);
         let session = self
             .store
@@ -127,6 +131,7 @@ impl Services {
             session: Some(hash),
             ip: None,
             org: self.org(),
+            app: None,
         })
     }
 

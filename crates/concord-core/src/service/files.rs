@@ -401,6 +401,7 @@ impl Services {
             session: None,
             ip: None,
             org: self.org(),
+            app: None,
         })
     }
 

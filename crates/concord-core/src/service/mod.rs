@@ -2,6 +2,7 @@
 //! input, asks [`crate::authz`] and calls the store.
 
 mod accounts;
+mod apps;
 mod audit;
 mod channels;
 mod directory;
@@ -21,6 +22,7 @@ use concord_proto::{Channel, ChannelId, UserId};
 use jiff::SignedDuration;
 use std::sync::Arc;
 
+pub use apps::APP_TOKEN_PREFIX;
 pub use audit::AuditVerdict;
 pub use directory::{DirectoryPerson, DirectoryRecord, SOURCE_LDAP, SOURCE_SCIM};
 pub use files::{MAX_FILE_NAME_CHARS, UploadedContent};

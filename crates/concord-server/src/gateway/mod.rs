@@ -12,7 +12,9 @@ use crate::extract::Auth;
 use crate::state::AppState;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
+use axum::http::Method;
 use axum::response::Response;
+use concord_core::authz::{AppAccess, authorize_app_access};
 use concord_core::service::SendInput;
 use concord_core::{Actor, Audience, DomainError};
 use concord_proto::{ClientFrame, Event, Position, ServerFrame};
@@ -38,6 +40,9 @@ const MAX_PRESENCE_WATCH: usize = 1000;
 const REPLAY_PAGE: i64 = 1000;
 /// Replays longer than this are refused in favour of a refetch.
 const MAX_REPLAY: i64 = 100_000;
+/// What app tokens need to send and type over the stream (reading it needs `messages:read`,
+/// declared with the endpoint in `routes/app_scopes.rs`).
+const FRAME_WRITE: AppAccess = AppAccess::Scope(concord_core::scope::MESSAGES_WRITE);
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -75,7 +80,12 @@ pub async fn ws_handler(
     let actor = match auth {
         Some(Auth(actor)) => actor,
         None => match params.token.as_deref() {
-            Some(token) => state.services.authenticate(token).await?,
+            Some(token) => {
+                let actor = state.services.authenticate(token).await?;
+                let access = crate::routes::app_scopes::access_for(&Method::GET, "/api/v1/ws");
+                authorize_app_access(&actor, access)?;
+                actor
+            }
             None => return Err(DomainError::Unauthenticated.into()),
         },
     };
@@ -378,6 +388,9 @@ async fn handle_frame(
                 return None;
             }
             *last_typing = Some(Instant::now());
+            if let Err(e) = authorize_app_access(actor, FRAME_WRITE) {
+                return Some(domain_error_frame(None, e));
+            }
             match state.services.authorize_typing(actor, channel_id).await {
                 Ok(()) => {
                     let event = Event::Typing {
@@ -400,6 +413,9 @@ async fn handle_frame(
             client_msg_id,
             thread_root_id,
         } => {
+            if let Err(e) = authorize_app_access(actor, FRAME_WRITE) {
+                return Some(domain_error_frame(request_id, e));
+            }
             if let Err(wait) = state.limiters.check_send(actor.user_id) {
                 return Some(error_frame(
                     request_id,

@@ -4,7 +4,8 @@
 //! Departments HQ > HR > Recruiting and HQ > Sales. People: `member` and `non_member` (both
 //! in HR; only `member` is in the target channels), `guest` (a guest, in a room of its own),
 //! `dept_admin` (department admin scoped to HR, placed in HR), `dept_admin_other` (scoped to
-//! Sales, placed in Sales), `org_admin`; and, acting for nobody in the matrix, `owner` (in
+//! Sales, placed in Sales), `org_admin`, `bot` (an app installed by the org admin, whose bot
+//! user is a member of the public channel); and, acting for nobody in the matrix, `owner` (in
 //! HQ, creates the channels) and `target` (in HR, the person operations are aimed at).
 
 use crate::support::{PASSWORD, TestApp, spawn_app};
@@ -13,7 +14,7 @@ use serde_json::{Value, json};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The matrix's columns, in order.
-pub const ACTORS: [&str; 7] = [
+pub const ACTORS: [&str; 8] = [
     "anonymous",
     "member",
     "non_member",
@@ -21,9 +22,22 @@ pub const ACTORS: [&str; 7] = [
     "dept_admin_other",
     "dept_admin",
     "org_admin",
+    "bot",
 ];
 
 pub const ANONYMOUS: usize = 0;
+
+/// The app token's column.
+pub const BOT: usize = 7;
+
+/// The matrix bot's scopes: every read but `permissions:check`, and `messages:write`.
+const BOT_SCOPES: &[&str] = &[
+    "channels:read",
+    "messages:read",
+    "messages:write",
+    "org:read",
+    "users:read",
+];
 
 /// Not a column: the channels' owner (their channel admin), for control requests.
 pub const OWNER: usize = ACTORS.len();
@@ -68,8 +82,10 @@ pub enum On {
     FreshHrUser,
     /// A new org admin placed in HR.
     FreshHrOrgAdmin,
-    /// A new session of the actor (the cell ends it).
+    /// A new session of the actor (the cell ends it); the bot's app token for the bot.
     FreshSession,
+    /// A new app (`{app_id}`); on other targets `{app_id}` is the matrix bot's app.
+    FreshApp,
 }
 
 #[derive(Clone, Debug)]
@@ -101,6 +117,8 @@ pub struct Fixture {
     pub secret_msg: i64,
     pub town_msg: i64,
     pub guest_room_msg: i64,
+    /// The matrix bot's app.
+    pub bot_app: i64,
     counter: AtomicUsize,
 }
 
@@ -243,6 +261,7 @@ impl Fixture {
             secret_msg: 0,
             town_msg: 0,
             guest_room_msg: 0,
+            bot_app: 0,
             counter: AtomicUsize::new(0),
         };
         let hq = fx.department("HQ", None).await;
@@ -312,6 +331,11 @@ impl Fixture {
             let body = json!({"location_sharing": true});
             must(&fx.app, &p.token, Method::PATCH, "/api/v1/users/me", body).await;
         }
+        let (bot_app, bot) = fx.install_app("matrix_bot", BOT_SCOPES).await;
+        fx.bot_app = bot_app;
+        let path = format!("/api/v1/channels/{}/members", fx.town);
+        let invite = json!({"user_ids": [bot.id]});
+        must(&fx.app, &fx.owner.token, Method::POST, &path, invite).await;
         let org_admin = fx.actors[6].take();
         fx.actors = vec![
             None,
@@ -321,8 +345,21 @@ impl Fixture {
             Some(dept_admin_other),
             Some(dept_admin),
             org_admin,
+            Some(bot),
         ];
         fx
+    }
+
+    /// Installs an app as the org admin; returns its id and its bot with the app token.
+    async fn install_app(&self, username: &str, scopes: &[&str]) -> (i64, Person) {
+        let body = json!({"name": username, "username": username, "scopes": scopes});
+        let reply = self.admin_call(Method::POST, "/api/v1/apps", body).await;
+        let bot = Person {
+            id: id(&reply["app"]["bot_user"]),
+            username: username.into(),
+            token: reply["token"].as_str().expect("app token").into(),
+        };
+        (id(&reply["app"]), bot)
     }
 
     /// The token and placeholders for `actor`'s cell of a row aimed at `on`, creating the
@@ -349,6 +386,7 @@ impl Fixture {
         let mut set = |name: &'static str, v: i64| vars.push((name, v.to_string()));
         match on {
             On::Org => {
+                set("app_id", self.bot_app);
                 set("user_id", self.target.id);
                 set("department_id", self.recruiting);
                 set("role_id", self.custom_role);
@@ -405,9 +443,15 @@ impl Fixture {
                 );
             }
             On::FreshSession => {
-                if let Some(p) = me {
+                if let Some(p) = me.filter(|_| actor != BOT) {
                     token = Some(self.app.login(&p.username, PASSWORD).await);
                 }
+            }
+            On::FreshApp => {
+                let (app, _) = self
+                    .install_app(&format!("fresh_app_{n}"), &["messages:read"])
+                    .await;
+                set("app_id", app);
             }
         }
         Cell { token, vars }

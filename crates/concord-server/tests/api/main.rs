@@ -5,6 +5,7 @@ mod support;
 
 mod account_security;
 mod accounts;
+mod apps;
 mod audit_chain;
 mod authz;
 mod authz_matrix;

@@ -50,9 +50,9 @@ impl SqlStore {
     async fn load_rule_subjects(&self, only: Option<UserId>) -> Result<Vec<RuleSubjectRecord>, sqlx::Error> {
         let mut conn = self.read.acquire().await?;
         let mut tx = begin_snapshot(&mut conn).await?;
-        // `$1` NULL: everyone active.
+        // `$1` NULL: everyone active. Bots join channels only when invited, never by a rule.
         let mut out: Vec<RuleSubjectRecord> = sqlx::query(
-            "SELECT id, title, region FROM users WHERE status = 'active' AND ($1 IS NULL OR id = $1) ORDER BY id",
+            "SELECT id, title, region FROM users WHERE status = 'active' AND NOT is_bot AND ($1 IS NULL OR id = $1) ORDER BY id",
         )
         .bind(only.map(|u| u.0))
                 .fetch_all(&mut *tx)

@@ -17,7 +17,7 @@ fn ms(t: Timestamp) -> i64 {
     t.as_millisecond()
 }
 
-const USER_COLS: &str = "id, username, email, display_name, is_admin, created_at";
+const USER_COLS: &str = "id, username, email, display_name, is_admin, is_bot, created_at";
 
 fn user_from_row(row: &DbRow) -> Result<User, sqlx::Error> {
     Ok(User {
@@ -26,6 +26,7 @@ fn user_from_row(row: &DbRow) -> Result<User, sqlx::Error> {
         email: row.try_get("email")?,
         display_name: row.try_get("display_name")?,
         is_admin: row.try_get("is_admin")?,
+        is_bot: row.try_get("is_bot")?,
         created_at: ts(row.try_get("created_at")?),
     })
 }
