@@ -11,6 +11,7 @@ pub mod ids;
 pub mod model;
 pub mod org;
 pub mod requests;
+pub mod retention;
 pub mod rules;
 pub mod search;
 pub mod ws;
@@ -22,6 +23,7 @@ pub use ids::{AssignmentId, ChannelId, DepartmentId, MessageId, Position, RoleId
 pub use model::*;
 pub use org::*;
 pub use requests::*;
+pub use retention::*;
 pub use rules::MembershipRule;
 pub use search::{
     ImportProblem, ImportSummary, SearchHit, SearchPage, SearchQuery, SearchSort, SnippetPart,

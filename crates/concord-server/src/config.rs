@@ -7,8 +7,10 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+mod retention;
 mod search;
 mod security;
+pub use retention::RetentionConfig;
 pub use search::SearchConfig;
 pub use security::{SecurityConfig, TlsConfig};
 
@@ -35,6 +37,7 @@ pub struct Config {
     pub tls: TlsConfig,
     pub security: SecurityConfig,
     pub search: SearchConfig,
+    pub retention: RetentionConfig,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -311,6 +314,7 @@ impl Default for Config {
             tls: TlsConfig::default(),
             security: SecurityConfig::default(),
             search: SearchConfig::default(),
+            retention: RetentionConfig::default(),
         }
     }
 }
@@ -395,6 +399,7 @@ impl fmt::Debug for Config {
             .field("tls", &self.tls)
             .field("security", &self.security)
             .field("search", &self.search)
+            .field("retention", &self.retention)
             .finish()
     }
 }
@@ -577,6 +582,7 @@ impl Config {
         self.tls.validate()?;
         self.security.validate()?;
         self.search.validate()?;
+        self.retention.validate()?;
         concord_core::dlp::DlpScanner::new(&self.dlp.custom_patterns).map_err(|e| e.to_string())?;
         Ok(())
     }

@@ -12,6 +12,7 @@ pub mod extract;
 pub mod gateway;
 pub mod keys;
 pub mod ratelimit;
+pub mod retention_job;
 pub mod routes;
 pub mod search;
 pub mod state;

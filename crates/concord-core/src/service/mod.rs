@@ -8,6 +8,7 @@ mod directory;
 mod dynamic;
 mod messages;
 mod org;
+mod retention;
 mod roles;
 mod security;
 mod sessions;
@@ -113,6 +114,8 @@ impl Services {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let hashing = Arc::new(tokio::sync::Semaphore::new(cores));
         let access = crate::access::AccessCache::following(store.subscribe());
+        // Each channel's message chain hashes with the deployment's suite.
+        store.set_message_chain_suite(limits.crypto_suite);
         Self {
             store,
             clock,
