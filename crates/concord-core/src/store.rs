@@ -720,6 +720,8 @@ pub trait Store: Send + Sync + 'static {
     /// pruned, writes a signed chain checkpoint per channel and the audit entry; all in one
     /// transaction. A dry run counts and changes nothing.
     async fn prune_messages(&self, plan: PrunePlan) -> Result<PruneReport, StoreError>;
+    /// The lowest sequence number still stored in the channel (retention removes the oldest).
+    async fn oldest_seq(&self, channel: ChannelId) -> Result<Option<i64>, StoreError>;
     /// The channel's chain and the rows it covers, read in one snapshot.
     async fn channel_chain(
         &self,

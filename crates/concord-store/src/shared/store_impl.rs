@@ -760,6 +760,14 @@ impl Store for SqlStore {
         write_op!(self, op_prune_messages(plan))
     }
 
+    async fn oldest_seq(&self, channel: ChannelId) -> Result<Option<i64>, StoreError> {
+        sqlx::query_scalar("SELECT MIN(seq) FROM messages WHERE channel_id = $1")
+            .bind(channel.0)
+            .fetch_one(&self.read)
+            .await
+            .map_err(map_err)
+    }
+
     async fn channel_chain(&self, channel: ChannelId) -> Result<Option<ChannelChainData>, StoreError> {
         self.load_channel_chain(channel).await.map_err(map_err)
     }
