@@ -3,7 +3,7 @@
 
 use crate::Config;
 use crate::state::AppState;
-use concord_core::service::NobodyOnline;
+use concord_core::service::{NobodyOnline, RetentionRun};
 use concord_core::store::PruneReport;
 use concord_core::{Services, SystemClock};
 use concord_proto::ChannelId;
@@ -17,7 +17,12 @@ pub fn due(minutes: u64, interval_secs: u64) -> bool {
 /// One scheduled run, logged (and audited by the service).
 pub async fn scheduled(state: &AppState) {
     let max = state.config.retention.max_messages_per_run;
-    match state.services.run_retention(None, false, max).await {
+    let run = RetentionRun {
+        dry_run: false,
+        max_messages: max,
+        scheduled: true,
+    };
+    match state.services.run_retention(None, run).await {
         Ok(r) if r.messages == 0 => {}
         Ok(r) => tracing::info!(
             messages = r.messages,
@@ -72,7 +77,12 @@ pub async fn run(config: Config, dry_run: bool) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let max = config.retention.max_messages_per_run;
-    let result = services.run_retention(None, dry_run, max).await;
+    let run = RetentionRun {
+        dry_run,
+        max_messages: max,
+        scheduled: false,
+    };
+    let result = services.run_retention(None, run).await;
     services.store.close().await;
     let report = result.map_err(|e| anyhow::anyhow!("{e}"))?;
     print!("{}", describe(&report));

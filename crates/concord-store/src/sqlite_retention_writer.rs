@@ -140,7 +140,9 @@ fn op_prune_messages(conn: &rusqlite::Connection, events: &mut Vec<CommittedEven
         }
         r_chain_checkpoint(conn, &plan, channel)?;
     }
-    op_append_audit(conn, events, run_audit(plan.audit, &report))?;
+    if report.messages > 0 || plan.audit_when_empty {
+        op_append_audit(conn, events, run_audit(plan.audit, &report))?;
+    }
     Ok(report)
 }
 

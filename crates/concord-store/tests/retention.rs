@@ -125,6 +125,7 @@ fn plan(channel: ChannelId, cutoff: Timestamp, key: &Arc<SigningKey>) -> PrunePl
         signing_key: Some(key.clone()),
         at: at(1_000_000),
         audit: audit("retention.run"),
+        audit_when_empty: true,
     }
 }
 

@@ -25,6 +25,7 @@ pub use audit::AuditVerdict;
 pub use directory::{DirectoryPerson, DirectoryRecord, SOURCE_LDAP, SOURCE_SCIM};
 pub use messages::SendInput;
 pub use org::{OrgState, search_key};
+pub use retention::RetentionRun;
 pub use roles::AuditExport;
 pub use security::{AccountPolicy, LoginContext, LoginOutcome, MfaEnrolment, MfaRequirement};
 pub use sessions::SessionView;

@@ -15,6 +15,17 @@ use concord_proto::{
 use jiff::Timestamp;
 use std::collections::HashSet;
 
+/// How a retention run goes.
+#[derive(Clone, Copy, Debug)]
+pub struct RetentionRun {
+    /// Count only; delete nothing.
+    pub dry_run: bool,
+    /// Most messages deleted in this run.
+    pub max_messages: usize,
+    /// The server's own schedule (audited only when it deletes something).
+    pub scheduled: bool,
+}
+
 /// Longest legal hold reason, in characters.
 const MAX_REASON_CHARS: usize = 500;
 
@@ -237,14 +248,18 @@ impl Services {
         self.hold(id, now).await
     }
 
-    /// Deletes what has expired, or counts it (`dry_run`). `actor` is `None` for the
+    /// Deletes what has expired, or counts it (`run.dry_run`). `actor` is `None` for the
     /// scheduled job and the CLI; a person needs `retention.manage`. Audited with the counts.
     pub async fn run_retention(
         &self,
         actor: Option<&Actor>,
-        dry_run: bool,
-        max_messages: usize,
+        run: RetentionRun,
     ) -> Result<PruneReport, DomainError> {
+        let RetentionRun {
+            dry_run,
+            max_messages,
+            scheduled,
+        } = run;
         if let Some(actor) = actor {
             actor.require(perm::RETENTION_MANAGE, None)?;
         }
@@ -299,6 +314,7 @@ impl Services {
             signing_key,
             at: now,
             audit,
+            audit_when_empty: !scheduled,
         };
         Ok(self.store.prune_messages(plan).await?)
     }

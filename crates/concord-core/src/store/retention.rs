@@ -68,8 +68,10 @@ pub struct PrunePlan {
     /// Signs each pruned channel's chain checkpoint (required unless `dry_run`).
     pub signing_key: Option<Arc<SigningKey>>,
     pub at: Timestamp,
-    /// Written in the same transaction, its `after` filled with the report.
+    /// Written in the same transaction, its `after` filled with the report; for a scheduled
+    /// run only when it deleted something (an hourly row of zeros says nothing).
     pub audit: NewAudit,
+    pub audit_when_empty: bool,
 }
 
 /// What one channel lost (or would lose, in a dry run).

@@ -6,6 +6,7 @@ use crate::extract::{ApiJson, ApiPath, Auth};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
+use concord_core::service::RetentionRun;
 use concord_core::store::PruneReport;
 use concord_proto::{
     ChainVerification, ChannelId, CreateLegalHoldRequest, LegalHold, RetentionChannelCount,
@@ -84,11 +85,12 @@ pub async fn run_retention(
     Auth(actor): Auth,
     ApiJson(req): ApiJson<RetentionRunRequest>,
 ) -> Result<Json<RetentionRunReport>, ApiError> {
-    let max = state.config.retention.max_messages_per_run;
-    let report = state
-        .services
-        .run_retention(Some(&actor), req.dry_run, max)
-        .await?;
+    let run = RetentionRun {
+        dry_run: req.dry_run,
+        max_messages: state.config.retention.max_messages_per_run,
+        scheduled: false,
+    };
+    let report = state.services.run_retention(Some(&actor), run).await?;
     Ok(Json(report_view(&report)))
 }
 

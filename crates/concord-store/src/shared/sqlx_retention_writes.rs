@@ -155,7 +155,9 @@ async fn op_prune_messages(conn: &mut DbConn, events: &mut Vec<CommittedEvent>, 
         }
         chain_checkpoint(conn, &plan, channel).await?;
     }
-    op_append_audit(conn, events, run_audit(plan.audit, &report)).await?;
+    if report.messages > 0 || plan.audit_when_empty {
+        op_append_audit(conn, events, run_audit(plan.audit, &report)).await?;
+    }
     Ok(report)
 }
 
