@@ -70,6 +70,8 @@ pub enum On {
     FreshHrOrgAdmin,
     /// A new session of the actor (the cell ends it).
     FreshSession,
+    /// A new legal hold on `target` (`{hold_id}`).
+    FreshHold,
 }
 
 #[derive(Clone, Debug)]
@@ -408,6 +410,13 @@ impl Fixture {
                 if let Some(p) = me {
                     token = Some(self.app.login(&p.username, PASSWORD).await);
                 }
+            }
+            On::FreshHold => {
+                let body = json!({"user_id": self.target.id, "reason": format!("hold {n}")});
+                let hold = self
+                    .admin_call(Method::POST, "/api/v1/retention/holds", body)
+                    .await;
+                set("hold_id", id(&hold));
             }
         }
         Cell { token, vars }
