@@ -434,7 +434,7 @@ mod tests {
             channel_id: 7,
             ..Default::default()
         };
-        let mut push = |d: &mut ChannelChainData, kind, message_id, version, canonical: String| {
+        let push = |d: &mut ChannelChainData, kind, message_id, version, canonical: String| {
             let prev = d.chain_head.clone();
             let hash = link_hash(suite, &prev, &canonical);
             d.chain_links += 1;
