@@ -29,6 +29,7 @@ import { Avatar, displayName } from "./common";
 import { ConfirmDialog } from "./Dialogs";
 import { Icon } from "./icons";
 import { PageFrame } from "./Pages";
+import { RetentionSection } from "./Retention";
 import { statusLabel } from "./Profile";
 
 function errorText(e: unknown, t: Translator): string {
@@ -1090,11 +1091,15 @@ function AuditSection() {
 
 // ---------------------------------------------------------------- the console
 
-const SECTION_LABEL: Record<AdminSection, "admin.users" | "admin.people" | "admin.departments" | "admin.roles" | "admin.audit"> = {
+const SECTION_LABEL: Record<
+  AdminSection,
+  "admin.users" | "admin.people" | "admin.departments" | "admin.roles" | "admin.retention" | "admin.audit"
+> = {
   users: "admin.users",
   people: "admin.people",
   departments: "admin.departments",
   roles: "admin.roles",
+  retention: "admin.retention",
   audit: "admin.audit",
 };
 
@@ -1108,6 +1113,8 @@ function Section({ tab }: { tab: AdminSection }) {
       return <DepartmentsSection />;
     case "roles":
       return <RolesSection />;
+    case "retention":
+      return <RetentionSection />;
     case "audit":
       return <AuditSection />;
   }

@@ -42,6 +42,8 @@ describe("what the interface offers", () => {
     expect(adminSections(deptAdmin, false)).toEqual(["people", "departments"]);
     // An auditor only reads the log.
     expect(adminSections({ org: ["audit.read"], departments: [] }, false)).toEqual(["audit"]);
+    // Retention (policies, legal holds) with its own permission.
+    expect(adminSections({ org: ["retention.manage", "audit.read"], departments: [] }, false)).toEqual(["retention", "audit"]);
     // Creating users stays with org admins even before permissions load.
     expect(adminSections(null, true)).toEqual(["users"]);
   });

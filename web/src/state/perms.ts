@@ -12,6 +12,7 @@ export const P = {
   channelManageAny: "channel.manage_any",
   directoryRead: "directory.read",
   auditRead: "audit.read",
+  retentionManage: "retention.manage",
 } as const;
 
 /** `null` until loaded (the UI shows nothing permission-gated yet). */
@@ -29,7 +30,7 @@ export function can(
   return perms.departments.some((d) => (where === "anywhere" || d.department_id === where) && d.permissions.includes(name));
 }
 
-export type AdminSection = "users" | "people" | "departments" | "roles" | "audit";
+export type AdminSection = "users" | "people" | "departments" | "roles" | "retention" | "audit";
 
 /** The admin console's sections this user may use, in tab order (empty: no console). */
 export function adminSections(perms: MyPermissions | null, isAdmin: boolean): AdminSection[] {
@@ -38,6 +39,7 @@ export function adminSections(perms: MyPermissions | null, isAdmin: boolean): Ad
   if (can(perms, P.userManage, "anywhere") && can(perms, P.directoryRead)) out.push("people");
   if (can(perms, P.orgManage, "anywhere") && can(perms, P.directoryRead)) out.push("departments");
   if (can(perms, P.roleManage, "anywhere") && can(perms, P.directoryRead)) out.push("roles");
+  if (can(perms, P.retentionManage)) out.push("retention");
   if (can(perms, P.auditRead)) out.push("audit");
   return out;
 }

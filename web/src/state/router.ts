@@ -3,8 +3,8 @@
 
 import { createStore } from "./store";
 
-export type AdminTab = "users" | "people" | "departments" | "roles" | "audit";
-const ADMIN_TABS: readonly string[] = ["users", "people", "departments", "roles", "audit"];
+export type AdminTab = "users" | "people" | "departments" | "roles" | "retention" | "audit";
+const ADMIN_TABS: readonly string[] = ["users", "people", "departments", "roles", "retention", "audit"];
 
 export type Route =
   | { name: "home" }
