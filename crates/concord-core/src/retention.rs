@@ -5,6 +5,10 @@
 //! Boundary: a message expires when it is exactly `keep_days` old. With `cutoff = now -
 //! keep_days`, a message created at or before `cutoff` is deleted; one created a millisecond
 //! after it stays.
+//!
+//! Message retention never touches the audit log: its entries (policy changes, holds, runs)
+//! outlive the messages they describe. Nothing prunes the audit log; if something ever does,
+//! it must keep at least 180 days (MLPS level 3).
 
 use crate::store::RetentionPolicyRecord;
 use concord_proto::{ChannelId, ChannelKind, RetentionScope};
@@ -12,9 +16,6 @@ use jiff::{SignedDuration, Timestamp};
 
 /// The longest policy accepted: 100 years.
 pub const MAX_KEEP_DAYS: i64 = 36_500;
-/// Audit entries are never pruned by message retention; any pruning of the audit log must
-/// keep at least this many days.
-pub const MIN_AUDIT_KEEP_DAYS: i64 = 180;
 
 /// The stored key of a scope.
 pub fn scope_key(scope: RetentionScope, channel: Option<ChannelId>) -> Option<String> {

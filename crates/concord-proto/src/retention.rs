@@ -42,12 +42,19 @@ pub struct SetRetentionPolicyRequest {
     /// Required when `scope` is `channel`.
     #[serde(default)]
     pub channel_id: Option<i64>,
-    /// Days to keep messages (1 to 36500); `null` keeps them forever.
-    #[serde(default)]
-    pub keep_days: Option<i64>,
+    /// Days to keep messages (1 to 36500); `null` keeps them forever. Required unless
+    /// `inherit`.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>)]
+    pub keep_days: Option<Option<i64>>,
     /// `true` removes this scope's policy, so the less specific one applies.
     #[serde(default)]
     pub inherit: bool,
+}
+
+/// A field that may be `null`: missing is `None`, `null` is `Some(None)`.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
+    Option::<i64>::deserialize(d).map(Some)
 }
 
 /// A legal hold.

@@ -78,7 +78,7 @@ impl Services {
         {
             return Err(DomainError::NotFound("channel"));
         }
-        if let Some(days) = req.keep_days
+        if let Some(Some(days)) = req.keep_days
             && !(1..=MAX_KEEP_DAYS).contains(&days)
         {
             return Err(DomainError::invalid(
@@ -86,12 +86,22 @@ impl Services {
                 format!("between 1 and {MAX_KEEP_DAYS}, or null to keep forever"),
             ));
         }
-        if req.inherit && req.keep_days.is_some() {
-            return Err(DomainError::invalid(
-                "inherit",
-                "inherit removes the policy: leave keep_days out",
-            ));
-        }
+        let keep_days = match (req.inherit, req.keep_days) {
+            (true, None) => None,
+            (false, Some(days)) => Some(days),
+            (true, Some(_)) => {
+                return Err(DomainError::invalid(
+                    "inherit",
+                    "inherit removes the policy: leave keep_days out",
+                ));
+            }
+            (false, None) => {
+                return Err(DomainError::invalid(
+                    "keep_days",
+                    "give keep_days (days, or null to keep forever), or inherit",
+                ));
+            }
+        };
         let before = self
             .store
             .retention_policies()
@@ -99,11 +109,12 @@ impl Services {
             .into_iter()
             .find(|p| p.scope == scope)
             .map(|p| serde_json::json!({ "keep_days": p.keep_days }));
-        let (action, value, after) = if req.inherit {
-            ("retention.policy.clear", None, None)
-        } else {
-            let after = serde_json::json!({ "keep_days": req.keep_days });
-            ("retention.policy.set", Some(req.keep_days), Some(after))
+        let (action, after) = match keep_days {
+            None => ("retention.policy.clear", None),
+            Some(days) => (
+                "retention.policy.set",
+                Some(serde_json::json!({ "keep_days": days })),
+            ),
         };
         let audit = self.audit_entry(
             Some(actor),
@@ -113,7 +124,7 @@ impl Services {
             after,
         );
         self.store
-            .set_retention_policy(scope, value, self.clock.now(), audit)
+            .set_retention_policy(scope, keep_days, self.clock.now(), audit)
             .await?;
         self.policies_view().await
     }

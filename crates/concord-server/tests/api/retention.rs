@@ -207,6 +207,22 @@ async fn legal_holds_win_until_released_and_dry_runs_delete_nothing() {
         )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
+    // A policy says how long: a number of days, or null for forever; never by omission.
+    for bad in [
+        json!({"scope": "org"}),
+        json!({"scope": "org", "keep_days": 0}),
+        json!({"scope": "channel", "keep_days": 5}),
+        json!({"scope": "org", "keep_days": 5, "inherit": true}),
+    ] {
+        let (status, err) = app
+            .put_json(
+                Some(&admin.token),
+                "/api/v1/retention/policies",
+                bad.clone(),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad} -> {err}");
+    }
     let (status, _) = app
         .post(
             Some(&alice.token),
