@@ -16,6 +16,7 @@ mod files;
 // Apps and bot tokens: records and the `AppStore` sub-trait.
 mod apps;
 pub use apps::{AppRecord, AppStore, AppTokenGrant, NewApp};
+mod retention;
 use async_trait::async_trait;
 use concord_proto::{
     AssignmentId, AuditEntry, Channel, ChannelId, ChannelKind, DepartmentId, Member, MemberRole,
@@ -24,6 +25,10 @@ use concord_proto::{
 };
 pub use files::{FileStore, FileUpdate, NewFile, NewFileComment, NewFileVersion};
 use jiff::Timestamp;
+pub use retention::{
+    ChannelPruneCount, HoldTarget, LegalHoldRecord, NewLegalHold, PrunePlan, PruneReport,
+    RetentionPolicyRecord,
+};
 use std::sync::Arc;
 use tokio::sync::broadcast;
 
@@ -688,6 +693,50 @@ pub trait Store: FileStore + AppStore + Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     async fn mfa_challenge(&self, token_hash: &str) -> Result<Option<MfaChallenge>, StoreError>;
     async fn delete_mfa_challenge(&self, token_hash: &str) -> Result<(), StoreError>;
+
+    // Retention, legal hold and message tamper evidence (migration 0010).
+    /// The suite the writer hashes each channel's chain with (standard until set).
+    fn set_message_chain_suite(&self, suite: crate::crypto::Suite);
+    async fn retention_policies(&self) -> Result<Vec<RetentionPolicyRecord>, StoreError>;
+    /// Sets (`Some(keep_days)`, `None` inside meaning forever) or removes (`None`) the policy
+    /// of `scope`, with its audit entry.
+    async fn set_retention_policy(
+        &self,
+        scope: String,
+        keep_days: Option<Option<i64>>,
+        at: Timestamp,
+        audit: NewAudit,
+    ) -> Result<(), StoreError>;
+    /// Every hold, newest first (released and ended ones included).
+    async fn legal_holds(&self) -> Result<Vec<LegalHoldRecord>, StoreError>;
+    /// Returns the new hold's id (`{id}` in the audit target becomes it).
+    async fn create_legal_hold(
+        &self,
+        hold: NewLegalHold,
+        audit: NewAudit,
+    ) -> Result<i64, StoreError>;
+    /// False if the hold was already released.
+    async fn release_legal_hold(
+        &self,
+        id: i64,
+        by: UserId,
+        at: Timestamp,
+        audit: NewAudit,
+    ) -> Result<bool, StoreError>;
+    /// Every channel with its kind, by id.
+    async fn channel_kinds(&self) -> Result<Vec<(ChannelId, ChannelKind)>, StoreError>;
+    /// Deletes expired messages with their edit history, reactions, mentions and pins, emits
+    /// `messages.pruned` per channel (the search index drops them), marks their chain links
+    /// pruned, writes a signed chain checkpoint per channel and the audit entry; all in one
+    /// transaction. A dry run counts and changes nothing.
+    async fn prune_messages(&self, plan: PrunePlan) -> Result<PruneReport, StoreError>;
+    /// The lowest sequence number still stored in the channel (retention removes the oldest).
+    async fn oldest_seq(&self, channel: ChannelId) -> Result<Option<i64>, StoreError>;
+    /// The channel's chain and the rows it covers, read in one snapshot.
+    async fn channel_chain(
+        &self,
+        channel: ChannelId,
+    ) -> Result<Option<crate::message_chain::ChannelChainData>, StoreError>;
 }
 
 // Directory sync (SCIM, LDAP).

@@ -24,6 +24,12 @@ pub enum Event {
         message_id: MessageId,
         seq: i64,
     },
+    /// Retention deleted these messages for good (no tombstones): forget them.
+    #[serde(rename = "messages.pruned")]
+    MessagesPruned {
+        channel_id: ChannelId,
+        message_ids: Vec<MessageId>,
+    },
     #[serde(rename = "reaction.added")]
     ReactionAdded {
         channel_id: ChannelId,
@@ -117,6 +123,7 @@ impl Event {
             Event::MessageCreated { .. } => "message.created",
             Event::MessageEdited { .. } => "message.edited",
             Event::MessageDeleted { .. } => "message.deleted",
+            Event::MessagesPruned { .. } => "messages.pruned",
             Event::ReactionAdded { .. } => "reaction.added",
             Event::ReactionRemoved { .. } => "reaction.removed",
             Event::MessagePinned { .. } => "message.pinned",

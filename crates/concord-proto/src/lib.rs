@@ -13,6 +13,7 @@ pub mod ids;
 pub mod model;
 pub mod org;
 pub mod requests;
+pub mod retention;
 pub mod rules;
 pub mod search;
 pub mod ws;
@@ -32,6 +33,7 @@ pub use ids::{
 pub use model::*;
 pub use org::*;
 pub use requests::*;
+pub use retention::*;
 pub use rules::MembershipRule;
 pub use search::{
     ImportProblem, ImportSummary, SearchHit, SearchPage, SearchQuery, SearchSort, SnippetPart,

@@ -130,6 +130,10 @@ pub struct HistoryPage {
     pub messages: Vec<Message>,
     pub has_more_before: bool,
     pub has_more_after: bool,
+    /// The lowest sequence number the channel still holds: retention deleted the messages
+    /// before it for good, so paging stops there (`has_more_before` is false). `null` when
+    /// the channel holds no message.
+    pub oldest_seq: Option<i64>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]

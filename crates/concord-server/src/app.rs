@@ -232,6 +232,9 @@ async fn maintain(state: AppState) {
             Ok(n) => tracing::info!(left = n, "geofence sweep removed people who stayed outside"),
             Err(e) => tracing::warn!(error = %e, "geofence sweep failed"),
         }
+        if crate::retention_job::due(minutes, state.config.retention.interval_secs) {
+            crate::retention_job::scheduled(&state).await;
+        }
         if minutes.is_multiple_of(60) {
             let keep = jiff::SignedDuration::from_hours(state.config.events.retention_hours as i64);
             let before = state

@@ -8,9 +8,11 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 mod files;
+mod retention;
 mod search;
 mod security;
 pub use files::{FilesConfig, S3Config};
+pub use retention::RetentionConfig;
 pub use search::SearchConfig;
 pub use security::{SecurityConfig, TlsConfig};
 
@@ -38,6 +40,7 @@ pub struct Config {
     pub security: SecurityConfig,
     pub search: SearchConfig,
     pub files: FilesConfig,
+    pub retention: RetentionConfig,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -315,6 +318,7 @@ impl Default for Config {
             security: SecurityConfig::default(),
             search: SearchConfig::default(),
             files: FilesConfig::default(),
+            retention: RetentionConfig::default(),
         }
     }
 }
@@ -400,6 +404,7 @@ impl fmt::Debug for Config {
             .field("security", &self.security)
             .field("search", &self.search)
             .field("files", &self.files)
+            .field("retention", &self.retention)
             .finish()
     }
 }
@@ -583,6 +588,7 @@ impl Config {
         self.security.validate()?;
         self.search.validate()?;
         self.files.validate()?;
+        self.retention.validate()?;
         concord_core::dlp::DlpScanner::new(&self.dlp.custom_patterns).map_err(|e| e.to_string())?;
         Ok(())
     }

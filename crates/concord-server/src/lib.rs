@@ -13,6 +13,7 @@ pub mod files;
 pub mod gateway;
 pub mod keys;
 pub mod ratelimit;
+pub mod retention_job;
 pub mod routes;
 pub mod search;
 pub mod state;

@@ -73,10 +73,41 @@ enum Command {
         #[command(subcommand)]
         command: SearchCommand,
     },
+    /// Message retention (the policies are set through the admin API).
+    Retention {
+        #[command(subcommand)]
+        command: RetentionCommand,
+    },
+    /// Tamper evidence of stored messages.
+    Verify {
+        #[command(subcommand)]
+        command: VerifyCommand,
+    },
     /// Bulk import.
     Import {
         #[command(subcommand)]
         command: ImportCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum RetentionCommand {
+    /// Delete expired messages now (with their edits, reactions, mentions, pins and search
+    /// entries), as the server does every retention.interval_secs; audited with the counts.
+    Run {
+        /// Count what would be deleted without deleting.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum VerifyCommand {
+    /// Recompute a channel's hash chain over messages, edits and deletions from the stored
+    /// rows; names the first change made behind the server's back. Exits with status 1 if so.
+    Channel {
+        /// The channel's id.
+        id: i64,
     },
 }
 
@@ -208,6 +239,18 @@ async fn main() -> anyhow::Result<()> {
         Command::Directory {
             command: DirectoryCommand::SyncLdap,
         } => sync_ldap(config).await,
+        Command::Retention {
+            command: RetentionCommand::Run { dry_run },
+        } => concord_server::retention_job::run(config, dry_run).await,
+        Command::Verify {
+            command: VerifyCommand::Channel { id },
+        } => {
+            if concord_server::retention_job::verify_channel(config, id).await? {
+                Ok(())
+            } else {
+                std::process::exit(1)
+            }
+        }
         Command::Audit {
             command: AuditCommand::Verify,
         } => {

@@ -55,6 +55,8 @@ include!("shared/files_sql.rs");
 include!("shared/sqlx_files_writes.rs");
 include!("shared/apps_sql.rs");
 include!("shared/sqlx_apps_writes.rs");
+include!("shared/retention_sql.rs");
+include!("shared/sqlx_retention_writes.rs");
 include!("shared/store_impl.rs");
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");

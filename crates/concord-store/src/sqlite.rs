@@ -33,6 +33,8 @@ include!("shared/files_sql.rs");
 include!("sqlite_files_writer.rs");
 include!("shared/apps_sql.rs");
 include!("sqlite_apps_writer.rs");
+include!("shared/retention_sql.rs");
+include!("sqlite_retention_writer.rs");
 include!("shared/store_impl.rs");
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");

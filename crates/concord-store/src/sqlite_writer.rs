@@ -393,7 +393,12 @@ fn op_remove_member(
     Ok(true)
 }
 
-fn op_send_message(conn: &rusqlite::Connection, events: &mut Vec<CommittedEvent>, m: NewMessage) -> Result<SendOutcome, StoreError> {
+fn op_send_message(
+    conn: &rusqlite::Connection,
+    events: &mut Vec<CommittedEvent>,
+    m: NewMessage,
+    suite: concord_core::crypto::Suite,
+) -> Result<SendOutcome, StoreError> {
     if let Some(key) = &m.client_msg_id {
         let existing: Option<i64> = conn
             .prepare_cached("SELECT id FROM messages WHERE sender_id = ?1 AND client_msg_id = ?2")
@@ -404,9 +409,9 @@ fn op_send_message(conn: &rusqlite::Connection, events: &mut Vec<CommittedEvent>
             return Ok(SendOutcome::Existing(msg));
         }
     }
-    let seq: i64 = conn
-        .prepare_cached("UPDATE channels SET last_seq = last_seq + 1 WHERE id = ?1 RETURNING last_seq")
-        .and_then(|mut st| st.query_row([m.channel_id.0], |r| r.get(0)).optional())
+    let (seq, link_no, prev_hash): (i64, i64, String) = conn
+        .prepare_cached(SQL_SEND_ADVANCE)
+        .and_then(|mut st| st.query_row([m.channel_id.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional())
         .map_err(map_rerr)?
         .ok_or(StoreError::NotFound("channel"))?;
     let id: i64 = conn
@@ -441,6 +446,16 @@ fn op_send_message(conn: &rusqlite::Connection, events: &mut Vec<CommittedEvent>
         exec(conn, "UPDATE messages SET reply_count = reply_count + 1 WHERE id = ?1", [root.0])?;
     }
     let files = if m.files.is_empty() { Vec::new() } else { r_attach_files(conn, id, m.channel_id, &m.files)? };
+    let canonical = concord_core::message_chain::canonical_create(
+        m.channel_id.0,
+        seq,
+        id,
+        m.sender_id.0,
+        m.thread_root_id.map(|r| r.0),
+        ms(m.created_at),
+        &m.text,
+    );
+    r_chain_link(conn, suite, m.channel_id.0, (link_no, prev_hash), LinkKind::Create, (id, seq, 0), &canonical)?;
     let message = Message {
         id: MessageId(id),
         channel_id: m.channel_id,
@@ -468,6 +483,7 @@ fn op_edit_message(
     id: MessageId,
     text: String,
     at: Timestamp,
+    suite: concord_core::crypto::Suite,
 ) -> Result<Message, StoreError> {
     let current = r_load_message(conn, id)?.ok_or(StoreError::NotFound("message"))?;
     if current.deleted {
@@ -485,6 +501,10 @@ fn op_edit_message(
     }
     exec(conn, insert, params![id.0, next, text, ms(at)])?;
     exec(conn, "UPDATE messages SET body = ?2, edited_at = ?3 WHERE id = ?1", params![id.0, text, ms(at)])?;
+    let channel = current.channel_id.0;
+    let canonical = concord_core::message_chain::canonical_edit(channel, current.seq, id.0, next, ms(at), &text);
+    let advanced = r_chain_advance(conn, channel)?;
+    r_chain_link(conn, suite, channel, advanced, LinkKind::Edit, (id.0, current.seq, next), &canonical)?;
     let message = r_load_message(conn, id)?.ok_or(StoreError::NotFound("message"))?;
     r_append_event(conn, events, Audience::Channel(message.channel_id), at, Event::MessageEdited { message: message.clone() })?;
     Ok(message)
@@ -495,6 +515,7 @@ fn op_delete_message(
     events: &mut Vec<CommittedEvent>,
     id: MessageId,
     at: Timestamp,
+    suite: concord_core::crypto::Suite,
 ) -> Result<(), StoreError> {
     let row: Option<(i64, i64)> = conn
         .prepare_cached(
@@ -504,6 +525,9 @@ fn op_delete_message(
         .and_then(|mut st| st.query_row(params![id.0, ms(at)], |r| Ok((r.get(0)?, r.get(1)?))).optional())
         .map_err(map_rerr)?;
     if let Some((channel, seq)) = row {
+        let canonical = concord_core::message_chain::canonical_delete(channel, seq, id.0, ms(at));
+        let advanced = r_chain_advance(conn, channel)?;
+        r_chain_link(conn, suite, channel, advanced, LinkKind::Delete, (id.0, seq, 0), &canonical)?;
         let event = Event::MessageDeleted { channel_id: ChannelId(channel), message_id: id, seq };
         r_append_event(conn, events, Audience::Channel(ChannelId(channel)), at, event)?;
     }

@@ -24,7 +24,12 @@ import type {
   ChannelId,
   ChannelPage,
   CreateChannelRequest,
+  CreateLegalHold,
   CreateUserRequest,
+  LegalHold,
+  RetentionPolicy,
+  RetentionRunReport,
+  SetRetentionPolicy,
   HistoryPage,
   HistoryQuery,
   LoginResponse,
@@ -285,6 +290,24 @@ export class ApiClient {
     return this.request("DELETE", `/role-assignments/${id}`);
   }
 
+  retentionPolicies(): Promise<RetentionPolicy[]> {
+    return this.request("GET", "/retention/policies");
+  }
+  setRetentionPolicy(body: SetRetentionPolicy): Promise<RetentionPolicy[]> {
+    return this.request("PUT", "/retention/policies", body);
+  }
+  legalHolds(): Promise<LegalHold[]> {
+    return this.request("GET", "/retention/holds");
+  }
+  createLegalHold(body: CreateLegalHold): Promise<LegalHold> {
+    return this.request("POST", "/retention/holds", body);
+  }
+  releaseLegalHold(id: number): Promise<LegalHold> {
+    return this.request("DELETE", `/retention/holds/${id}`);
+  }
+  runRetention(dryRun: boolean): Promise<RetentionRunReport> {
+    return this.request("POST", "/retention/run", { dry_run: dryRun });
+  }
   audit(q: AuditQuery): Promise<AuditEntry[]> {
     return this.request("GET", "/audit" + query({ ...q }));
   }

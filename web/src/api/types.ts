@@ -110,6 +110,8 @@ export interface HistoryPage {
   messages: Message[];
   has_more_before: boolean;
   has_more_after: boolean;
+  /** The lowest sequence number still held: retention deleted older messages for good. */
+  oldest_seq: number | null;
 }
 
 export interface ChannelPage {
@@ -133,6 +135,7 @@ export type ChatEvent =
   | { type: "message.created"; message: Message }
   | { type: "message.edited"; message: Message }
   | { type: "message.deleted"; channel_id: ChannelId; message_id: MessageId; seq: number }
+  | { type: "messages.pruned"; channel_id: ChannelId; message_ids: MessageId[] }
   | { type: "reaction.added"; channel_id: ChannelId; message_id: MessageId; user_id: UserId; emoji: string }
   | { type: "reaction.removed"; channel_id: ChannelId; message_id: MessageId; user_id: UserId; emoji: string }
   | { type: "message.pinned"; channel_id: ChannelId; message_id: MessageId; user_id: UserId }
@@ -365,4 +368,64 @@ export interface App {
 export interface AppWithToken {
   app: App;
   token: string;
+}
+
+// Retention and legal hold (`retention.manage`).
+
+export type RetentionScope = "org" | "public" | "private" | "dm" | "channel";
+
+export interface RetentionPolicy {
+  scope: RetentionScope;
+  channel_id: ChannelId | null;
+  /** `null`: kept forever. */
+  keep_days: number | null;
+  updated_at: string;
+}
+
+export interface SetRetentionPolicy {
+  scope: RetentionScope;
+  channel_id?: ChannelId;
+  keep_days?: number | null;
+  /** Removes the scope's policy so the less specific one applies. */
+  inherit?: boolean;
+}
+
+export interface LegalHold {
+  id: number;
+  user_id: UserId | null;
+  channel_id: ChannelId | null;
+  reason: string;
+  created_by: UserId;
+  created_at: string;
+  ends_at: string | null;
+  released_at: string | null;
+  released_by: UserId | null;
+  active: boolean;
+}
+
+export interface CreateLegalHold {
+  user_id?: UserId;
+  channel_id?: ChannelId;
+  reason: string;
+  ends_at?: string;
+}
+
+export interface RetentionChannelCount {
+  channel_id: ChannelId;
+  messages: number;
+  versions: number;
+  reactions: number;
+  mentions: number;
+  pins: number;
+}
+
+export interface RetentionRunReport {
+  dry_run: boolean;
+  messages: number;
+  versions: number;
+  reactions: number;
+  mentions: number;
+  pins: number;
+  channels: RetentionChannelCount[];
+  more_remaining: boolean;
 }

@@ -30,6 +30,7 @@ import { Avatar, displayName } from "./common";
 import { ConfirmDialog } from "./Dialogs";
 import { Icon } from "./icons";
 import { PageFrame } from "./Pages";
+import { RetentionSection } from "./Retention";
 import { statusLabel } from "./Profile";
 
 function errorText(e: unknown, t: Translator): string {
@@ -1091,11 +1092,15 @@ function AuditSection() {
 
 // ---------------------------------------------------------------- the console
 
-const SECTION_LABEL: Record<AdminSection, "admin.users" | "admin.people" | "admin.departments" | "admin.roles" | "admin.audit" | "apps.title"> = {
+const SECTION_LABEL: Record<
+  AdminSection,
+  "admin.users" | "admin.people" | "admin.departments" | "admin.roles" | "admin.retention" | "admin.audit" | "apps.title"
+> = {
   users: "admin.users",
   people: "admin.people",
   departments: "admin.departments",
   roles: "admin.roles",
+  retention: "admin.retention",
   audit: "admin.audit",
   apps: "apps.title",
 };
@@ -1110,6 +1115,8 @@ function Section({ tab }: { tab: AdminSection }) {
       return <DepartmentsSection />;
     case "roles":
       return <RolesSection />;
+    case "retention":
+      return <RetentionSection />;
     case "audit":
       return <AuditSection />;
     case "apps":

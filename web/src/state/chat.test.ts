@@ -102,6 +102,18 @@ describe("chat reducers", () => {
     expect(s.timelines[7]!.messages[2]).toMatchObject({ deleted: true, text: "" });
   });
 
+  it("drops messages retention pruned from the timeline and from open threads", () => {
+    let s: ChatState = {
+      ...state(),
+      threads: { 101: { root: msg(1), replies: [msg(2, { thread_root_id: 101 })] }, 103: { root: msg(3), replies: [] } },
+    };
+    s = applyEvent(s, { type: "messages.pruned", channel_id: 7, message_ids: [101, 102] }, me).state;
+    expect(s.timelines[7]!.messages.map((m) => m.seq)).toEqual([3]);
+    expect(Object.keys(s.threads)).toEqual(["103"]);
+    const same = applyEvent(s, { type: "messages.pruned", channel_id: 7, message_ids: [999] }, me).state;
+    expect(same).toBe(s);
+  });
+
   it("moves the read marker and asks for exact counts when it moved backwards", () => {
     const s = { ...state(), channels: { 7: channel({ last_read_seq: 1, unread_count: 2, mention_count: 1 }) } };
     const all = applyEvent(s, { type: "channel.read", channel_id: 7, user_id: 1, last_read_seq: 3 }, me);

@@ -106,6 +106,26 @@ function updateMessage(state: ChatState, channelId: number, id: MessageId, f: (m
   return timelines === state.timelines && threads === state.threads ? state : { ...state, timelines, threads };
 }
 
+/** Retention deleted these messages for good: they leave the timeline and any open thread. */
+export function pruneMessages(state: ChatState, channelId: number, ids: Set<MessageId>): ChatState {
+  let timelines = state.timelines;
+  const t = timelines[channelId];
+  if (t && t.messages.some((m) => ids.has(m.id))) {
+    timelines = { ...timelines, [channelId]: { ...t, messages: t.messages.filter((m) => !ids.has(m.id)) } };
+  }
+  let threads = state.threads;
+  for (const [key, th] of Object.entries(state.threads)) {
+    if (th.root.channel_id !== channelId) continue;
+    if (ids.has(th.root.id)) {
+      const { [Number(key)]: _gone, ...rest } = threads;
+      threads = rest;
+    } else if (th.replies.some((m) => ids.has(m.id))) {
+      threads = { ...threads, [Number(key)]: { ...th, replies: th.replies.filter((m) => !ids.has(m.id)) } };
+    }
+  }
+  return timelines === state.timelines && threads === state.threads ? state : { ...state, timelines, threads };
+}
+
 export function withReaction(reactions: Reaction[], emoji: string, userId: UserId, add: boolean): Reaction[] {
   const i = reactions.findIndex((r) => r.emoji === emoji);
   if (add) {
@@ -171,6 +191,8 @@ export function applyEvent(state: ChatState, event: ChatEvent, viewer: Viewer, n
       return done(
         updateMessage(state, event.channel_id, event.message_id, (m) => ({ ...m, deleted: true, text: "", reactions: [] })),
       );
+    case "messages.pruned":
+      return done(pruneMessages(state, event.channel_id, new Set(event.message_ids)));
     case "reaction.added":
     case "reaction.removed": {
       const add = event.type === "reaction.added";

@@ -43,6 +43,8 @@ describe("what the interface offers", () => {
     // An auditor only reads the log.
     expect(adminSections({ org: ["audit.read"], departments: [] }, false)).toEqual(["audit"]);
     expect(adminSections({ org: ["app.install"], departments: [] }, false)).toEqual(["apps"]);
+    // Retention (policies, legal holds) with its own permission.
+    expect(adminSections({ org: ["retention.manage", "audit.read"], departments: [] }, false)).toEqual(["retention", "audit"]);
     // Creating users stays with org admins even before permissions load.
     expect(adminSections(null, true)).toEqual(["users"]);
   });

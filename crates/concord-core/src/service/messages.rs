@@ -132,18 +132,24 @@ impl Services {
         } else {
             ((last - limit + 1).max(1), last)
         };
+        // Retention may have deleted the oldest messages: nothing before `first` exists.
+        let oldest_seq = self.store.oldest_seq(channel_id).await?;
+        let first = oldest_seq.unwrap_or(last + 1).max(1);
+        let lo = lo.max(first);
         if lo > hi {
             return Ok(HistoryPage {
                 messages: Vec::new(),
-                has_more_before: hi >= 1 && lo > 1,
+                has_more_before: hi >= first && lo > first,
                 has_more_after: lo <= last && hi < last,
+                oldest_seq,
             });
         }
         let messages = self.store.messages_by_seq(channel_id, lo, hi).await?;
         Ok(HistoryPage {
             messages,
-            has_more_before: lo > 1,
+            has_more_before: lo > first,
             has_more_after: hi < last,
+            oldest_seq,
         })
     }
 

@@ -10,6 +10,7 @@ mod dynamic;
 mod files;
 mod messages;
 mod org;
+mod retention;
 mod roles;
 mod security;
 mod sessions;
@@ -28,6 +29,7 @@ pub use directory::{DirectoryPerson, DirectoryRecord, SOURCE_LDAP, SOURCE_SCIM};
 pub use files::{MAX_FILE_NAME_CHARS, UploadedContent};
 pub use messages::{MAX_FILES_PER_MESSAGE, SendInput};
 pub use org::{OrgState, search_key};
+pub use retention::RetentionRun;
 pub use roles::AuditExport;
 pub use security::{AccountPolicy, LoginContext, LoginOutcome, MfaEnrolment, MfaRequirement};
 pub use sessions::SessionView;
@@ -117,6 +119,8 @@ impl Services {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let hashing = Arc::new(tokio::sync::Semaphore::new(cores));
         let access = crate::access::AccessCache::following(store.subscribe());
+        // Each channel's message chain hashes with the deployment's suite.
+        store.set_message_chain_suite(limits.crypto_suite);
         Self {
             store,
             clock,

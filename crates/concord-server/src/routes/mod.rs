@@ -11,6 +11,7 @@ mod files;
 mod messages;
 mod meta;
 mod org;
+pub mod retention;
 mod scim;
 mod scim_groups;
 mod scim_patch;
@@ -161,7 +162,8 @@ pub fn build(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(apps::rotate_app_token))
         .routes(routes!(crate::gateway::ws_handler))
         .routes(routes!(meta::openapi_json))
-        .merge(search::router(&state));
+        .merge(search::router(&state))
+        .merge(retention::router());
     let (router, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)
         .routes(routes!(meta::healthz))

@@ -129,6 +129,14 @@ pub async fn ops_for_events(
             Event::MessageDeleted { message_id, .. } => ops.push(IndexOp::Delete {
                 message_id: message_id.0,
             }),
+            // Retention removed them for good.
+            Event::MessagesPruned { message_ids, .. } => {
+                ops.extend(
+                    message_ids
+                        .iter()
+                        .map(|id| IndexOp::Delete { message_id: id.0 }),
+                );
+            }
             _ => {}
         }
     }
@@ -139,6 +147,9 @@ pub async fn ops_for_events(
 pub fn touches_index(event: &Event) -> bool {
     matches!(
         event,
-        Event::MessageCreated { .. } | Event::MessageEdited { .. } | Event::MessageDeleted { .. }
+        Event::MessageCreated { .. }
+            | Event::MessageEdited { .. }
+            | Event::MessageDeleted { .. }
+            | Event::MessagesPruned { .. }
     )
 }

@@ -96,6 +96,16 @@ const MATRIX: &[Row] = &[
     ("DELETE /api/v1/role-assignments/{assignment_id}",       FreshOrgAssignment, "D  D  D  D  D  D  A  D", ""),
     ("GET /api/v1/audit",                                     Org,                "D  D  D  D  D  D  A  D", ""),
     ("GET /api/v1/audit/export",                              Org,                "D  D  D  D  D  D  A  D", ""),
+    // Retention and legal holds need `retention.manage`; verifying a channel's message chain
+    // needs `audit.read` (it reveals no content, so private channels are no exception).
+    ("GET /api/v1/retention/policies",                        Org,                "D  D  D  D  D  D  A  D", ""),
+    ("PUT /api/v1/retention/policies",                        Org,                "D  D  D  D  D  D  A  D", r#"{"scope": "dm", "keep_days": null}"#),
+    ("GET /api/v1/retention/holds",                           Org,                "D  D  D  D  D  D  A  D", ""),
+    ("POST /api/v1/retention/holds",                          Org,                "D  D  D  D  D  D  A  D", r#"{"user_id": {target}, "reason": "matrix {actor}"}"#),
+    ("DELETE /api/v1/retention/holds/{hold_id}",              FreshHold,          "D  D  D  D  D  D  A  D", ""),
+    ("POST /api/v1/retention/run",                            Org,                "D  D  D  D  D  D  A  D", r#"{"dry_run": true}"#),
+    ("GET /api/v1/channels/{channel_id}/chain",               Private,            "D  D  D  D  D  D  A  D", ""),
+    ("GET /api/v1/channels/{channel_id}/chain",               Public,             "D  D  D  D  D  D  A  D", ""),
     // Channels. Private channels are invisible to non-members, org admins included;
     // guests see only the channels they are in.
     ("GET /api/v1/channels",                                  Org,                "D  A  A  A  A  A  A  A", ""),

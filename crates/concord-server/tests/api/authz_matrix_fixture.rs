@@ -86,6 +86,8 @@ pub enum On {
     FreshSession,
     /// A new app (`{app_id}`); on other targets `{app_id}` is the matrix bot's app.
     FreshApp,
+    /// A new legal hold on `target` (`{hold_id}`).
+    FreshHold,
 }
 
 #[derive(Clone, Debug)]
@@ -452,6 +454,13 @@ impl Fixture {
                     .install_app(&format!("fresh_app_{n}"), &["messages:read"])
                     .await;
                 set("app_id", app);
+            }
+            On::FreshHold => {
+                let body = json!({"user_id": self.target.id, "reason": format!("hold {n}")});
+                let hold = self
+                    .admin_call(Method::POST, "/api/v1/retention/holds", body)
+                    .await;
+                set("hold_id", id(&hold));
             }
         }
         Cell { token, vars }

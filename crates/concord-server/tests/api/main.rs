@@ -23,6 +23,7 @@ mod org;
 #[cfg(postgres_tests)]
 mod postgres;
 mod realtime;
+mod retention;
 mod scim;
 mod search;
 mod shutdown;

@@ -49,6 +49,8 @@ pub struct SqlStore {
     writer_done: Mutex<Option<oneshot::Receiver<()>>>,
     committed: broadcast::Sender<CommittedBatch>,
     pools: Vec<DbPool>,
+    /// The suite of each channel's message chain: 0 standard, 1 GM (set once at startup).
+    chain_suite: std::sync::atomic::AtomicU8,
 }
 
 /// What a writer loop needs: its queue, where to publish, and whom to tell when it stops.
@@ -69,8 +71,16 @@ impl SqlStore {
             jobs: Mutex::new(Some(tx)),
             writer_done: Mutex::new(Some(done_rx)),
             committed: committed.clone(),
+            chain_suite: std::sync::atomic::AtomicU8::new(0),
         };
         (store, WriterParts { jobs: rx, committed, done: done_tx })
+    }
+
+    fn chain_suite(&self) -> concord_core::crypto::Suite {
+        match self.chain_suite.load(std::sync::atomic::Ordering::Relaxed) {
+            1 => concord_core::crypto::Suite::Gm,
+            _ => concord_core::crypto::Suite::Standard,
+        }
     }
 
     /// Queues a job and waits for its answer.

@@ -186,6 +186,7 @@ async fn op_send_message(
     conn: &mut DbConn,
     events: &mut Vec<CommittedEvent>,
     m: NewMessage,
+    suite: concord_core::crypto::Suite,
 ) -> Result<SendOutcome, StoreError> {
     if let Some(key) = &m.client_msg_id {
         let existing: Option<i64> =
@@ -200,12 +201,14 @@ async fn op_send_message(
             return Ok(SendOutcome::Existing(msg));
         }
     }
-    let seq: Option<i64> = sqlx::query_scalar("UPDATE channels SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq")
+    let advanced = sqlx::query(SQL_SEND_ADVANCE)
         .bind(m.channel_id.0)
         .fetch_optional(&mut *conn)
         .await
-        .map_err(map_err)?;
-    let seq = seq.ok_or(StoreError::NotFound("channel"))?;
+        .map_err(map_err)?
+        .ok_or(StoreError::NotFound("channel"))?;
+    let seq: i64 = advanced.try_get(0).map_err(map_err)?;
+    let link: (i64, String) = (advanced.try_get(1).map_err(map_err)?, advanced.try_get(2).map_err(map_err)?);
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO messages (channel_id, seq, sender_id, body, thread_root_id, client_msg_id, mention_all, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -237,6 +240,16 @@ async fn op_send_message(
             .map_err(map_err)?;
     }
     let files = if m.files.is_empty() { Vec::new() } else { sx_attach_files(conn, id, m.channel_id, &m.files).await? };
+    let canonical = concord_core::message_chain::canonical_create(
+        m.channel_id.0,
+        seq,
+        id,
+        m.sender_id.0,
+        m.thread_root_id.map(|r| r.0),
+        ms(m.created_at),
+        &m.text,
+    );
+    chain_link(conn, suite, m.channel_id.0, link, LinkKind::Create, (id, seq, 0), &canonical).await?;
     let message = Message {
         id: MessageId(id),
         channel_id: m.channel_id,
@@ -264,6 +277,7 @@ async fn op_edit_message(
     id: MessageId,
     text: String,
     at: Timestamp,
+    suite: concord_core::crypto::Suite,
 ) -> Result<Message, StoreError> {
     let current = load_message(conn, id).await.map_err(map_err)?.ok_or(StoreError::NotFound("message"))?;
     if current.deleted {
@@ -287,6 +301,10 @@ async fn op_edit_message(
         .execute(&mut *conn)
         .await
         .map_err(map_err)?;
+    let channel = current.channel_id.0;
+    let canonical = concord_core::message_chain::canonical_edit(channel, current.seq, id.0, next, ms(at), &text);
+    let advanced = chain_advance(conn, channel).await?;
+    chain_link(conn, suite, channel, advanced, LinkKind::Edit, (id.0, current.seq, next), &canonical).await?;
     let message = load_message(conn, id).await.map_err(map_err)?.ok_or(StoreError::NotFound("message"))?;
     append_event(conn, events, Audience::Channel(message.channel_id), at, Event::MessageEdited { message: message.clone() })
         .await?;
@@ -310,6 +328,7 @@ async fn op_delete_message(
     events: &mut Vec<CommittedEvent>,
     id: MessageId,
     at: Timestamp,
+    suite: concord_core::crypto::Suite,
 ) -> Result<(), StoreError> {
     let row = sqlx::query(
         "UPDATE messages SET deleted_at = $2, pinned_at = NULL, pinned_by = NULL \
@@ -323,6 +342,9 @@ async fn op_delete_message(
     if let Some(row) = row {
         let channel_id = ChannelId(row.try_get("channel_id").map_err(map_err)?);
         let seq: i64 = row.try_get("seq").map_err(map_err)?;
+        let canonical = concord_core::message_chain::canonical_delete(channel_id.0, seq, id.0, ms(at));
+        let advanced = chain_advance(conn, channel_id.0).await?;
+        chain_link(conn, suite, channel_id.0, advanced, LinkKind::Delete, (id.0, seq, 0), &canonical).await?;
         let event = Event::MessageDeleted { channel_id, message_id: id, seq };
         append_event(conn, events, Audience::Channel(channel_id), at, event).await?;
     }

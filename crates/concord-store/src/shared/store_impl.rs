@@ -352,7 +352,8 @@ impl Store for SqlStore {
     }
 
     async fn send_message(&self, message: NewMessage) -> Result<SendOutcome, StoreError> {
-        write_op!(self, op_send_message(message))
+        let suite = self.chain_suite();
+        write_op!(self, op_send_message(message, suite))
     }
 
     async fn message(&self, id: MessageId) -> Result<Option<Message>, StoreError> {
@@ -405,7 +406,8 @@ impl Store for SqlStore {
     }
 
     async fn edit_message(&self, id: MessageId, text: String, at: Timestamp) -> Result<Message, StoreError> {
-        write_op!(self, op_edit_message(id, text, at))
+        let suite = self.chain_suite();
+        write_op!(self, op_edit_message(id, text, at, suite))
     }
 
     async fn message_versions(&self, id: MessageId) -> Result<Vec<MessageVersion>, StoreError> {
@@ -436,7 +438,8 @@ impl Store for SqlStore {
     }
 
     async fn delete_message(&self, id: MessageId, at: Timestamp) -> Result<(), StoreError> {
-        write_op!(self, op_delete_message(id, at))
+        let suite = self.chain_suite();
+        write_op!(self, op_delete_message(id, at, suite))
     }
 
     async fn set_reaction(
@@ -715,5 +718,60 @@ impl Store for SqlStore {
     async fn delete_mfa_challenge(&self, token_hash: &str) -> Result<(), StoreError> {
         let hash = token_hash.to_string();
         write_op!(self, op_delete_mfa_challenge(hash))
+    }
+
+    // Retention, legal hold and message tamper evidence (retention_sql.rs).
+    fn set_message_chain_suite(&self, suite: concord_core::crypto::Suite) {
+        let code = match suite {
+            concord_core::crypto::Suite::Standard => 0,
+            concord_core::crypto::Suite::Gm => 1,
+        };
+        self.chain_suite.store(code, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    async fn retention_policies(&self) -> Result<Vec<RetentionPolicyRecord>, StoreError> {
+        self.load_retention_policies().await.map_err(map_err)
+    }
+
+    async fn set_retention_policy(
+        &self,
+        scope: String,
+        keep_days: Option<Option<i64>>,
+        at: Timestamp,
+        audit: NewAudit,
+    ) -> Result<(), StoreError> {
+        write_op!(self, op_set_retention_policy(scope, keep_days, at, audit))
+    }
+
+    async fn legal_holds(&self) -> Result<Vec<LegalHoldRecord>, StoreError> {
+        self.load_legal_holds().await.map_err(map_err)
+    }
+
+    async fn create_legal_hold(&self, hold: NewLegalHold, audit: NewAudit) -> Result<i64, StoreError> {
+        write_op!(self, op_create_legal_hold(hold, audit))
+    }
+
+    async fn release_legal_hold(&self, id: i64, by: UserId, at: Timestamp, audit: NewAudit) -> Result<bool, StoreError> {
+        write_op!(self, op_release_legal_hold(id, by, at, audit))
+    }
+
+    async fn channel_kinds(&self) -> Result<Vec<(ChannelId, ChannelKind)>, StoreError> {
+        self.load_channel_kinds().await.map_err(map_err)
+    }
+
+    async fn prune_messages(&self, plan: PrunePlan) -> Result<PruneReport, StoreError> {
+        write_op!(self, op_prune_messages(plan))
+    }
+
+    async fn oldest_seq(&self, channel: ChannelId) -> Result<Option<i64>, StoreError> {
+        sqlx::query_scalar("SELECT MIN(seq) FROM messages WHERE channel_id = $1")
+            .bind(channel.0)
+            .fetch_one(&self.read)
+            .await
+            .map_err(map_err)
+    }
+
+    async fn channel_chain(&self, channel: ChannelId) -> Result<Option<ChannelChainData>, StoreError> {
+        self.load_channel_chain(channel).await.map_err(map_err)
     }
 }
