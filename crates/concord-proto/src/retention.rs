@@ -123,6 +123,9 @@ pub struct RetentionRunReport {
     pub reactions: u64,
     pub mentions: u64,
     pub pins: u64,
+    /// Files removed with the messages that carried them.
+    #[serde(default)]
+    pub files: u64,
     pub channels: Vec<RetentionChannelCount>,
     /// The run stopped at its limit (`retention.max_messages_per_run`); more has expired.
     pub more_remaining: bool,

@@ -34,6 +34,15 @@ pub async fn scheduled(state: &AppState) {
         ),
         Err(e) => tracing::warn!(error = %e, "retention run failed"),
     }
+    match state
+        .files
+        .collect_garbage(state.services.store.as_ref())
+        .await
+    {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(blobs = n, "deleted file content no file uses any more"),
+        Err(e) => tracing::warn!(error = %e, "collecting unused file content failed"),
+    }
 }
 
 async fn services(config: &Config) -> anyhow::Result<Services> {
@@ -53,8 +62,8 @@ async fn services(config: &Config) -> anyhow::Result<Services> {
 pub fn describe(r: &PruneReport) -> String {
     let verb = if r.dry_run { "would delete" } else { "deleted" };
     let mut out = format!(
-        "retention {verb} {} messages, {} edit versions, {} reactions, {} mentions, {} pins\n",
-        r.messages, r.versions, r.reactions, r.mentions, r.pins
+        "retention {verb} {} messages, {} edit versions, {} reactions, {} mentions, {} pins, {} files\n",
+        r.messages, r.versions, r.reactions, r.mentions, r.pins, r.files
     );
     for c in &r.channels {
         out.push_str(&format!(
@@ -83,9 +92,20 @@ pub async fn run(config: Config, dry_run: bool) -> anyhow::Result<()> {
         scheduled: false,
     };
     let result = services.run_retention(None, run).await;
+    let collected = if dry_run || result.is_err() {
+        Ok(0)
+    } else {
+        match crate::files::blobs::BlobStore::open(&config.files, &config.data_dir) {
+            Ok(blobs) => crate::files::collect_garbage(services.store.as_ref(), &blobs)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}")),
+            Err(e) => Err(e),
+        }
+    };
     services.store.close().await;
     let report = result.map_err(|e| anyhow::anyhow!("{e}"))?;
     print!("{}", describe(&report));
+    println!("{} unused file contents deleted", collected?);
     Ok(())
 }
 

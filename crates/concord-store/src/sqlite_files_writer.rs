@@ -199,3 +199,40 @@ fn r_message_files(conn: &rusqlite::Connection, message: MessageId) -> Result<Ve
         .map_err(map_rerr)?;
     rows.collect::<Result<Vec<_>, _>>().map_err(map_rerr)
 }
+
+/// The channel's expired files that can go with the messages in `pruning` (see
+/// [`file_prunable`]).
+fn r_prunable_files(
+    conn: &rusqlite::Connection,
+    channel: i64,
+    cutoff: Timestamp,
+    pruning: &std::collections::HashSet<i64>,
+    held: &std::collections::HashSet<i64>,
+) -> Result<Vec<i64>, StoreError> {
+    let expired: Vec<(i64, i64)> = conn
+        .prepare_cached(SQL_EXPIRED_FILES)
+        .and_then(|mut st| st.query_map(params![channel, ms(cutoff)], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+        .map_err(map_rerr)?;
+    let mut out = Vec::new();
+    for (file, created_by) in expired {
+        let carriers: Vec<i64> = conn
+            .prepare_cached(SQL_FILE_CARRIERS)
+            .and_then(|mut st| st.query_map([file], |r| r.get(0))?.collect())
+            .map_err(map_rerr)?;
+        if file_prunable(created_by, &carriers, pruning, held) {
+            out.push(file);
+        }
+    }
+    Ok(out)
+}
+
+/// Removes pruned files' rows (their content is collected once no version uses it).
+fn r_purge_files(conn: &rusqlite::Connection, events: &mut Vec<CommittedEvent>, channel: ChannelId, files: &[i64], at: Timestamp) -> Result<(), StoreError> {
+    for file in files {
+        exec(conn, SQL_PURGE_FILE_COMMENTS, [file])?;
+        exec(conn, SQL_PURGE_FILE_VERSIONS, [file])?;
+        exec(conn, SQL_PURGE_FILE, [file])?;
+        r_append_event(conn, events, Audience::Channel(channel), at, Event::FileDeleted { channel_id: channel, file_id: FileId(*file) })?;
+    }
+    Ok(())
+}

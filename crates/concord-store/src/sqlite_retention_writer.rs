@@ -115,6 +115,9 @@ fn op_prune_messages(conn: &rusqlite::Connection, events: &mut Vec<CommittedEven
         if chosen.is_empty() {
             continue;
         }
+        let pruning: std::collections::HashSet<i64> = chosen.iter().map(|m| m.id).collect();
+        let files = r_prunable_files(conn, channel, *cutoff, &pruning, &held)?;
+        report.files += files.len() as u64;
         for m in &chosen {
             let versions = r_count(conn, SQL_COUNT_VERSIONS, m.id)?;
             let reactions = r_count(conn, SQL_COUNT_REACTIONS, m.id)?;
@@ -128,11 +131,13 @@ fn op_prune_messages(conn: &rusqlite::Connection, events: &mut Vec<CommittedEven
             exec(conn, SQL_DELETE_REACTIONS, [m.id])?;
             exec(conn, SQL_DELETE_MENTIONS, [m.id])?;
             exec(conn, SQL_MARK_LINKS_PRUNED, params![true, m.id])?;
+            exec(conn, SQL_DELETE_MESSAGE_FILES, [m.id])?;
             exec(conn, SQL_DELETE_MESSAGE, [m.id])?;
         }
         if plan.dry_run {
             continue;
         }
+        r_purge_files(conn, events, ChannelId(channel), &files, plan.at)?;
         let ids: Vec<MessageId> = chosen.iter().map(|m| MessageId(m.id)).collect();
         for chunk in ids.chunks(PRUNED_IDS_PER_EVENT) {
             let event = Event::MessagesPruned { channel_id: ChannelId(channel), message_ids: chunk.to_vec() };

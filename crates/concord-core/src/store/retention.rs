@@ -94,6 +94,9 @@ pub struct PruneReport {
     pub reactions: u64,
     pub mentions: u64,
     pub pins: u64,
+    /// Files removed with the messages that carried them (expired, carried by nothing else).
+    #[serde(default)]
+    pub files: u64,
     pub channels: Vec<ChannelPruneCount>,
     /// The run stopped at `max_messages`: more has expired.
     pub more_remaining: bool,

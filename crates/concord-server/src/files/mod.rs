@@ -350,6 +350,12 @@ impl Files {
         .flatten()
     }
 
+    /// Deletes content no file version uses any more (after retention removed the files),
+    /// forgetting each blob in the store first so a concurrent identical upload keeps it.
+    pub async fn collect_garbage(&self, store: &dyn concord_core::Store) -> Result<u64, FileError> {
+        collect_garbage(store, &self.blobs).await
+    }
+
     /// A sniff of stored content (for serving: inline only what cannot run script).
     pub async fn sniff_stored(&self, sha256: &str, name: &str) -> Result<Sniffed, FileError> {
         let read = self
@@ -369,5 +375,37 @@ impl Files {
             Err(e) => return Err(e.into()),
         };
         Ok(concord_media::sniff(&head, name))
+    }
+}
+
+/// See [`Files::collect_garbage`]; also for the CLI, which has no [`Files`].
+pub async fn collect_garbage(
+    store: &dyn concord_core::Store,
+    blobs: &BlobStore,
+) -> Result<u64, FileError> {
+    let mut removed = 0;
+    loop {
+        let batch = store
+            .unreferenced_blobs(500)
+            .await
+            .map_err(|e| BlobError::Store(e.to_string()))?;
+        if batch.is_empty() {
+            return Ok(removed);
+        }
+        let mut progressed = false;
+        for sha256 in batch {
+            if store
+                .forget_blob(sha256.clone())
+                .await
+                .map_err(|e| BlobError::Store(e.to_string()))?
+            {
+                blobs.delete(&sha256).await?;
+                removed += 1;
+                progressed = true;
+            }
+        }
+        if !progressed {
+            return Ok(removed);
+        }
     }
 }

@@ -91,6 +91,12 @@ pub async fn run_retention(
         scheduled: false,
     };
     let report = state.services.run_retention(Some(&actor), run).await?;
+    if !report.dry_run {
+        state
+            .files
+            .collect_garbage(state.services.store.as_ref())
+            .await?;
+    }
     Ok(Json(report_view(&report)))
 }
 
@@ -120,6 +126,7 @@ pub fn report_view(r: &PruneReport) -> RetentionRunReport {
         reactions: r.reactions,
         mentions: r.mentions,
         pins: r.pins,
+        files: r.files,
         channels: r
             .channels
             .iter()

@@ -936,3 +936,107 @@ fn rss_kib(pid: u32) -> u64 {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0)
 }
+
+/// Retention removes a file with the messages that carried it, collects its content, and
+/// keeps a file another, unexpired message still carries.
+#[tokio::test]
+async fn retention_removes_files_no_longer_carried_and_keeps_the_rest() {
+    let app = spawn_app_with_manual_clock().await;
+    let clock = app.clock.clone().unwrap();
+    let admin = app.admin("admin").await;
+    let room = app.channel(&admin, "r", "private", &[]).await;
+    let (status, body) = app
+        .put_json(
+            Some(&admin.token),
+            "/api/v1/retention/policies",
+            json!({"scope": "org", "keep_days": 30}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let a = upload_ok(
+        &app,
+        &admin,
+        room,
+        "a.txt",
+        b"only in the old message".to_vec(),
+    )
+    .await;
+    let b = upload_ok(&app, &admin, room, "b.txt", b"in both messages".to_vec()).await;
+    let path = format!("/api/v1/channels/{room}/messages");
+    let first = json!({"text": "files", "file_ids": [a["id"], b["id"]]});
+    assert_eq!(
+        app.post(Some(&admin.token), &path, first).await.0,
+        StatusCode::CREATED
+    );
+    clock.advance(jiff::SignedDuration::from_hours(24 * 20));
+    // Sessions lapse over weeks of idle time: sign in again.
+    let admin = TestUser {
+        token: app.login("admin", PASSWORD).await,
+        ..admin
+    };
+    let second = json!({"text": "again", "file_ids": [b["id"]]});
+    assert_eq!(
+        app.post(Some(&admin.token), &path, second).await.0,
+        StatusCode::CREATED
+    );
+    clock.advance(jiff::SignedDuration::from_hours(24 * 15));
+    let admin = TestUser {
+        token: app.login("admin", PASSWORD).await,
+        ..admin
+    };
+
+    let (status, report) = app
+        .post(
+            Some(&admin.token),
+            "/api/v1/retention/run",
+            json!({"dry_run": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(
+        (report["messages"].as_u64(), report["files"].as_u64()),
+        (Some(1), Some(1))
+    );
+    let (status, report) = app
+        .post(
+            Some(&admin.token),
+            "/api/v1/retention/run",
+            json!({"dry_run": false}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(
+        (report["messages"].as_u64(), report["files"].as_u64()),
+        (Some(1), Some(1))
+    );
+
+    assert_eq!(
+        app.get(Some(&admin.token), &format!("/api/v1/files/{}", a["id"]))
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    let blob = |f: &Value| {
+        let sha = f["sha256"].as_str().unwrap().to_string();
+        app.data_dir()
+            .join("files/blobs")
+            .join(&sha[..2])
+            .join(&sha[2..4])
+            .join(&sha)
+    };
+    assert!(
+        !blob(&a).exists(),
+        "the removed file's content is collected"
+    );
+    let (status, kept) = bytes_of(
+        &app,
+        Some(&admin.token),
+        &format!("/api/v1/files/{}/content", b["id"]),
+    )
+    .await;
+    assert_eq!(
+        (status, kept.as_slice()),
+        (StatusCode::OK, &b"in both messages"[..])
+    );
+    assert!(blob(&b).exists());
+}

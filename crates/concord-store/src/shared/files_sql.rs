@@ -34,12 +34,27 @@ const SQL_ATTACHABLE: &str = "SELECT f.id, f.name, v.mime, v.size, f.current_ver
      FROM files f JOIN file_versions v ON v.file_id = f.id AND v.version = f.current_version \
      WHERE f.id = $1 AND f.channel_id = $2 AND f.deleted_at IS NULL";
 const SQL_ATTACH: &str = "INSERT INTO message_files (message_id, file_id, position) VALUES ($1, $2, $3)";
+// Content stays while any version of any file uses it, deleted files included (a deleted file
+// is a tombstone, kept for compliance and legal holds until retention removes it).
 const SQL_UNREFERENCED_BLOBS: &str = "SELECT b.sha256 FROM file_blobs b WHERE NOT EXISTS \
-     (SELECT 1 FROM file_versions v JOIN files f ON f.id = v.file_id \
-      WHERE v.sha256 = b.sha256 AND f.deleted_at IS NULL) ORDER BY b.created_at LIMIT $1";
+     (SELECT 1 FROM file_versions v WHERE v.sha256 = b.sha256) ORDER BY b.created_at LIMIT $1";
 const SQL_FORGET_BLOB: &str = "DELETE FROM file_blobs WHERE sha256 = $1 AND NOT EXISTS \
-     (SELECT 1 FROM file_versions v JOIN files f ON f.id = v.file_id \
-      WHERE v.sha256 = $1 AND f.deleted_at IS NULL)";
+     (SELECT 1 FROM file_versions v WHERE v.sha256 = $1)";
+
+// Retention. A file goes when it has expired (its last change is at or before the cutoff),
+// every message that carried it is being pruned, and its uploader is not on hold.
+const SQL_EXPIRED_FILES: &str = "SELECT id, created_by FROM files WHERE channel_id = $1 AND updated_at <= $2";
+const SQL_FILE_CARRIERS: &str = "SELECT message_id FROM message_files WHERE file_id = $1";
+const SQL_DELETE_MESSAGE_FILES: &str = "DELETE FROM message_files WHERE message_id = $1";
+const SQL_PURGE_FILE_COMMENTS: &str = "DELETE FROM file_comments WHERE file_id = $1";
+const SQL_PURGE_FILE_VERSIONS: &str = "DELETE FROM file_versions WHERE file_id = $1";
+const SQL_PURGE_FILE: &str = "DELETE FROM files WHERE id = $1";
+
+/// Whether an expired file can go with the messages being pruned: nothing else carries it and
+/// its uploader is not on hold.
+fn file_prunable(created_by: i64, carriers: &[i64], pruning: &std::collections::HashSet<i64>, held: &std::collections::HashSet<i64>) -> bool {
+    !held.contains(&created_by) && carriers.iter().all(|m| pruning.contains(m))
+}
 
 fn file_mentions_text(mentions: &[UserId]) -> String {
     serde_json::to_string(&mentions.iter().map(|u| u.0).collect::<Vec<_>>()).unwrap_or_else(|_| "[]".into())

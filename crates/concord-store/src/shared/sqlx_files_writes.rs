@@ -160,3 +160,39 @@ async fn sx_attach_files(conn: &mut DbConn, message: i64, channel: ChannelId, fi
 async fn op_forget_blob(conn: &mut DbConn, _events: &mut Vec<CommittedEvent>, sha256: String) -> Result<bool, StoreError> {
     Ok(exec_sql(conn, sqlx::query(SQL_FORGET_BLOB).bind(sha256)).await? > 0)
 }
+
+/// The channel's expired files that can go with the messages in `pruning` (see
+/// [`file_prunable`]).
+async fn sx_prunable_files(
+    conn: &mut DbConn,
+    channel: i64,
+    cutoff: Timestamp,
+    pruning: &std::collections::HashSet<i64>,
+    held: &std::collections::HashSet<i64>,
+) -> Result<Vec<i64>, StoreError> {
+    let expired: Vec<(i64, i64)> = sqlx::query_as(SQL_EXPIRED_FILES)
+        .bind(channel)
+        .bind(ms(cutoff))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    let mut out = Vec::new();
+    for (file, created_by) in expired {
+        let carriers: Vec<i64> = sqlx::query_scalar(SQL_FILE_CARRIERS).bind(file).fetch_all(&mut *conn).await.map_err(map_err)?;
+        if file_prunable(created_by, &carriers, pruning, held) {
+            out.push(file);
+        }
+    }
+    Ok(out)
+}
+
+/// Removes pruned files' rows (their content is collected once no version uses it).
+async fn sx_purge_files(conn: &mut DbConn, events: &mut Vec<CommittedEvent>, channel: ChannelId, files: &[i64], at: Timestamp) -> Result<(), StoreError> {
+    for file in files {
+        for sql in [SQL_PURGE_FILE_COMMENTS, SQL_PURGE_FILE_VERSIONS, SQL_PURGE_FILE] {
+            exec_sql(conn, sqlx::query(sql).bind(*file)).await?;
+        }
+        append_event(conn, events, Audience::Channel(channel), at, Event::FileDeleted { channel_id: channel, file_id: FileId(*file) }).await?;
+    }
+    Ok(())
+}

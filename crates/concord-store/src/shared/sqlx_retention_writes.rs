@@ -130,6 +130,9 @@ async fn op_prune_messages(conn: &mut DbConn, events: &mut Vec<CommittedEvent>, 
         if chosen.is_empty() {
             continue;
         }
+        let pruning: std::collections::HashSet<i64> = chosen.iter().map(|m| m.id).collect();
+        let files = sx_prunable_files(conn, channel, *cutoff, &pruning, &held).await?;
+        report.files += files.len() as u64;
         for m in &chosen {
             let versions = count_of(conn, SQL_COUNT_VERSIONS, m.id).await?;
             let reactions = count_of(conn, SQL_COUNT_REACTIONS, m.id).await?;
@@ -143,11 +146,13 @@ async fn op_prune_messages(conn: &mut DbConn, events: &mut Vec<CommittedEvent>, 
                 exec_sql(conn, sqlx::query(sql).bind(m.id)).await?;
             }
             exec_sql(conn, sqlx::query(SQL_MARK_LINKS_PRUNED).bind(true).bind(m.id)).await?;
+            exec_sql(conn, sqlx::query(SQL_DELETE_MESSAGE_FILES).bind(m.id)).await?;
             exec_sql(conn, sqlx::query(SQL_DELETE_MESSAGE).bind(m.id)).await?;
         }
         if plan.dry_run {
             continue;
         }
+        sx_purge_files(conn, events, ChannelId(channel), &files, plan.at).await?;
         let ids: Vec<MessageId> = chosen.iter().map(|m| MessageId(m.id)).collect();
         for chunk in ids.chunks(PRUNED_IDS_PER_EVENT) {
             let event = Event::MessagesPruned { channel_id: ChannelId(channel), message_ids: chunk.to_vec() };
