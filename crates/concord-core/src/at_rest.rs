@@ -353,6 +353,17 @@ pub struct DataKeyRecord {
     pub wrapped: Vec<u8>,
 }
 
+/// Sealed and plaintext values in the store, for `concord keys status`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AtRestCounts {
+    pub data_keys: u64,
+    /// Data keys per master key id.
+    pub by_master: Vec<(String, u64)>,
+    pub sealed: u64,
+    /// Values written before encryption was on (messages, versions, message events, TOTP).
+    pub plaintext: u64,
+}
+
 /// Scope names for data keys.
 pub mod scope {
     use concord_proto::ChannelId;

@@ -51,6 +51,8 @@ include!("shared/sqlx_directory_writes.rs");
 include!("shared/sqlx_dynamic_writes.rs");
 include!("shared/accounts_sql.rs");
 include!("shared/sqlx_accounts_writes.rs");
+include!("shared/at_rest.rs");
+include!("shared/sqlx_keys_writes.rs");
 include!("shared/store_impl.rs");
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");

@@ -29,6 +29,8 @@ include!("sqlite_directory_writer.rs");
 include!("sqlite_dynamic_writer.rs");
 include!("shared/accounts_sql.rs");
 include!("sqlite_accounts_writer.rs");
+include!("shared/at_rest.rs");
+include!("sqlite_keys_writer.rs");
 include!("shared/store_impl.rs");
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");

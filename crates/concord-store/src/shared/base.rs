@@ -49,6 +49,8 @@ pub struct SqlStore {
     writer_done: Mutex<Option<oneshot::Receiver<()>>>,
     committed: broadcast::Sender<CommittedBatch>,
     pools: Vec<DbPool>,
+    /// Set when the store seals values at rest (`at_rest.rs`).
+    keyring: std::sync::OnceLock<Arc<concord_core::at_rest::Keyring>>,
 }
 
 /// What a writer loop needs: its queue, where to publish, and whom to tell when it stops.
@@ -69,6 +71,7 @@ impl SqlStore {
             jobs: Mutex::new(Some(tx)),
             writer_done: Mutex::new(Some(done_rx)),
             committed: committed.clone(),
+            keyring: std::sync::OnceLock::new(),
         };
         (store, WriterParts { jobs: rx, committed, done: done_tx })
     }
