@@ -7,8 +7,10 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+mod at_rest;
 mod search;
 mod security;
+pub use at_rest::{AtRestConfig, MasterKeyProvider, Pkcs11Config};
 pub use search::SearchConfig;
 pub use security::{SecurityConfig, TlsConfig};
 
@@ -94,6 +96,8 @@ pub struct CryptoConfig {
     /// `standard` (SHA-256, Ed25519) or `gm` (SM3, SM2). Chosen once per deployment: the
     /// signing key in `data_dir/keys` is made for it.
     pub suite: concord_core::crypto::Suite,
+    /// Encryption at rest and its master keys (`[crypto.at_rest]`).
+    pub at_rest: AtRestConfig,
 }
 
 /// Data-loss prevention: the org-wide policy for message text (sends and edits, over REST and
@@ -577,6 +581,7 @@ impl Config {
         self.tls.validate()?;
         self.security.validate()?;
         self.search.validate()?;
+        self.crypto.at_rest.validate()?;
         concord_core::dlp::DlpScanner::new(&self.dlp.custom_patterns).map_err(|e| e.to_string())?;
         Ok(())
     }

@@ -128,7 +128,7 @@ async fn start(
         },
         (other, _) => other,
     };
-    let store = concord_store::open(&store_config)
+    let store = concord_server::at_rest::open_store_at(&config, &store_config)
         .await
         .expect("open store");
     let dyn_clock: Arc<dyn Clock> = match &clock {
