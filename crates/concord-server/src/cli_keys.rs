@@ -40,9 +40,19 @@ fn open_provider(config: &Config) -> anyhow::Result<Box<dyn Provider>> {
     provider(config).map_err(|e| anyhow::anyhow!("encryption at rest: {e}"))
 }
 
+/// The store opened with `keys` (one provider per process: a PKCS#11 module is initialised
+/// once).
+async fn open_with(
+    config: &Config,
+    keys: Arc<dyn MasterKeys>,
+) -> anyhow::Result<Arc<dyn concord_core::Store>> {
+    let keyring = Arc::new(Keyring::new(config.crypto.suite, keys));
+    Ok(concord_store::open_sealed(&config.store_config(), Some(keyring)).await?)
+}
+
 async fn status(config: &Config) -> anyhow::Result<()> {
-    let keys = open_provider(config)?;
-    let store = crate::at_rest::open_store(config).await?;
+    let keys: Arc<dyn MasterKeys> = Arc::from(open_provider(config)? as Box<dyn MasterKeys>);
+    let store = open_with(config, keys.clone()).await?;
     let counts = store.at_rest_counts().await;
     store.close().await;
     let counts = counts?;
@@ -66,8 +76,7 @@ async fn rotate(config: &Config) -> anyhow::Result<()> {
     let old = keys.active_id();
     let new = keys.create_next().map_err(anyhow::Error::msg)?;
     let keys: Arc<dyn MasterKeys> = Arc::from(keys as Box<dyn MasterKeys>);
-    let keyring = Arc::new(Keyring::new(config.crypto.suite, keys.clone()));
-    let store = concord_store::open_sealed(&config.store_config(), Some(keyring)).await?;
+    let store = open_with(config, keys.clone()).await?;
     let result = rewrap_all(store.as_ref(), keys.as_ref(), config, &old, &new).await;
     store.close().await;
     let n = result?;

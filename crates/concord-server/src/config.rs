@@ -408,6 +408,8 @@ const NOT_CONFIG: &[&str] = &[
     "CONCORD_CONFIG",
     "CONCORD_TEST_POSTGRES_URL",
     "CONCORD_TEST_SLOW",
+    // The HSM's PIN (crypto.at_rest.pkcs11.pin_env's default): read by the provider, not a setting.
+    "CONCORD_HSM_PIN",
 ];
 
 /// Every setting's dotted path, e.g. `limits.max_body_bytes`.

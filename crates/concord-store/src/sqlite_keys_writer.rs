@@ -35,6 +35,15 @@ fn op_apply_seal_updates(
     _events: &mut Vec<CommittedEvent>,
     updates: Vec<SealUpdate>,
 ) -> Result<u64, StoreError> {
+    // Zero the space the plaintext leaves behind, or it would linger in free page space
+    // (new writes never put plaintext on disk, so this is needed only here).
+    conn.pragma_update(None, "secure_delete", "ON").map_err(map_rerr)?;
+    let result = apply_seal_updates(conn, updates);
+    conn.pragma_update(None, "secure_delete", "OFF").map_err(map_rerr)?;
+    result
+}
+
+fn apply_seal_updates(conn: &rusqlite::Connection, updates: Vec<SealUpdate>) -> Result<u64, StoreError> {
     let mut n = 0;
     for update in updates {
         n += match update {

@@ -21,18 +21,23 @@ macro_rules! write_op {
 impl SqlStore {
     fn start_sqlite(read: DbPool, conn: rusqlite::Connection, checkpointer: rusqlite::Connection) -> Result<Self, StoreError> {
         let (store, parts) = Self::with_writer(read.clone(), vec![read]);
+        let WriterParts { jobs, committed, done } = parts;
         let (writer_alive, writer_gone) = std::sync::mpsc::channel::<()>();
         std::thread::Builder::new()
             .name("concord-sqlite-writer".into())
             .spawn(move || {
-                run_writer(conn, parts.jobs, parts.committed);
+                run_writer(conn, jobs, committed);
                 drop(writer_alive);
-                let _ = parts.done.send(());
             })
             .map_err(|e| StoreError::Unavailable(format!("cannot start the writer thread: {e}")))?;
+        // `close` returns after the final checkpoint, so a process that exits right after it
+        // leaves no page behind in the WAL (and none of its old images in the database file).
         std::thread::Builder::new()
             .name("concord-sqlite-checkpointer".into())
-            .spawn(move || run_checkpointer(checkpointer, writer_gone))
+            .spawn(move || {
+                run_checkpointer(checkpointer, writer_gone);
+                let _ = done.send(());
+            })
             .map_err(|e| StoreError::Unavailable(format!("cannot start the checkpointer thread: {e}")))?;
         Ok(store)
     }

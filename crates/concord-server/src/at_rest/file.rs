@@ -150,7 +150,16 @@ impl MasterKeys for FileMasterKeys {
         master_key_id: &str,
         wrapped: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>, AtRestError> {
-        self.keys.unwrap(master_key_id, wrapped)
+        match self.keys.unwrap(master_key_id, wrapped) {
+            // A key made by `concord keys rotate` while this server runs: read it from disk.
+            Err(AtRestError::UnknownMasterKey(id))
+                if number_of(&format!("{id}.key")).is_some() && self.path_of(&id).is_file() =>
+            {
+                let fresh = Self::load(&self.dir, self.suite).map_err(AtRestError::Provider)?;
+                fresh.keys.unwrap(master_key_id, wrapped)
+            }
+            other => other,
+        }
     }
 
     fn describe(&self) -> String {
@@ -191,7 +200,15 @@ mod tests {
         assert_eq!(dir_mode & 0o777, 0o700);
 
         let wrapped = keys.wrap(&[7u8; 16]).unwrap();
+        let running = FileMasterKeys::load_or_create(&keys_dir, Suite::Gm).unwrap();
         assert_eq!(keys.create_next().unwrap(), "master-0002");
+        // A server started before the rotation unwraps keys wrapped by the new master.
+        let rewrapped = keys.wrap(&[8u8; 16]).unwrap();
+        assert_eq!(rewrapped.master_key_id, "master-0002");
+        assert_eq!(
+            *running.unwrap("master-0002", &rewrapped.wrapped).unwrap(),
+            vec![8u8; 16]
+        );
         assert_eq!(keys.active_id(), "master-0002");
         assert_eq!(keys.ids(), ["master-0001", "master-0002"]);
         // Reloaded from disk, the old key still unwraps what it wrapped.

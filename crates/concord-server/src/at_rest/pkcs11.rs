@@ -168,10 +168,18 @@ impl HsmMasterKeys {
     }
 
     fn handle(&self, id: &str) -> Option<ObjectHandle> {
-        self.keys
-            .iter()
-            .find(|(_, label, _)| label == id)
-            .map(|(_, _, h)| *h)
+        let known = self.keys.iter().find(|(_, label, _)| label == id);
+        if let Some((_, _, handle)) = known {
+            return Some(*handle);
+        }
+        // A key made by `concord keys rotate` while this server runs: look it up by label.
+        generation_of(&self.base_label, id)?;
+        let session = self.session.lock().unwrap_or_else(|e| e.into_inner());
+        let found = session.find_objects(&[
+            Attribute::Class(ObjectClass::SECRET_KEY),
+            Attribute::Label(id.as_bytes().to_vec()),
+        ]);
+        found.ok()?.first().copied()
     }
 }
 

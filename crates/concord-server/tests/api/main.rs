@@ -5,6 +5,7 @@ mod support;
 
 mod account_security;
 mod accounts;
+mod at_rest;
 mod audit_chain;
 mod authz;
 mod authz_matrix;

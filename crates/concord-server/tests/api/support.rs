@@ -176,6 +176,11 @@ impl TestApp {
         self.data_dir.path().to_path_buf()
     }
 
+    /// The PostgreSQL schema of this app's tables (PostgreSQL runs only), for raw checks.
+    pub fn schema(&self) -> Option<&str> {
+        self.schema.as_deref()
+    }
+
     /// Stops the server gracefully and waits for it.
     pub async fn stop(mut self) {
         self.shutdown().await;
