@@ -382,7 +382,13 @@ pub struct Keyring {
     masters: Arc<dyn MasterKeys>,
     by_id: RwLock<HashMap<i64, Arc<DataKey>>>,
     by_scope: RwLock<HashMap<String, Arc<DataKey>>>,
+    max_cached: usize,
 }
+
+/// Unwrapped data keys kept by default (about 1 KiB each with their cipher state): every
+/// channel active at once in a large deployment; past it, some are dropped and unwrapped
+/// again on their next use.
+pub const DEFAULT_MAX_CACHED_KEYS: usize = 100_000;
 
 impl std::fmt::Debug for Keyring {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -400,7 +406,19 @@ impl Keyring {
             masters,
             by_id: RwLock::default(),
             by_scope: RwLock::default(),
+            max_cached: DEFAULT_MAX_CACHED_KEYS,
         }
+    }
+
+    /// Bounds the cache of unwrapped data keys (at least 1).
+    pub fn with_max_cached(mut self, max: usize) -> Self {
+        self.max_cached = max.max(1);
+        self
+    }
+
+    /// How many unwrapped data keys are cached.
+    pub fn cached_len(&self) -> usize {
+        self.by_id.read().unwrap_or_else(|e| e.into_inner()).len()
     }
 
     pub fn suite(&self) -> Suite {
@@ -448,14 +466,23 @@ impl Keyring {
             Algorithm::for_suite(record.suite),
             &secret,
         )?);
-        self.by_id
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(record.id, key.clone());
-        self.by_scope
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(record.scope.clone(), key.clone());
+        let mut by_id = self.by_id.write().unwrap_or_else(|e| e.into_inner());
+        let mut by_scope = self.by_scope.write().unwrap_or_else(|e| e.into_inner());
+        if by_id.len() >= self.max_cached && !by_id.contains_key(&record.id) {
+            // Full: drop about a tenth, whichever the hash order yields (no LRU bookkeeping on
+            // the send path); a dropped key is unwrapped again on its next use.
+            let drop_ids: Vec<i64> = by_id
+                .keys()
+                .take(self.max_cached / 10 + 1)
+                .copied()
+                .collect();
+            for id in drop_ids {
+                by_id.remove(&id);
+            }
+            by_scope.retain(|_, key| by_id.contains_key(&key.id()));
+        }
+        by_id.insert(record.id, key.clone());
+        by_scope.insert(record.scope.clone(), key.clone());
         Ok(key)
     }
 

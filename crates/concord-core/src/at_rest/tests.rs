@@ -143,6 +143,43 @@ fn data_keys_are_wrapped_by_the_active_master_and_unwrapped_by_any() {
     }
 }
 
+#[test]
+fn the_key_cache_is_bounded_and_reloads_what_it_dropped() {
+    let ring = keyring(Suite::Standard, &["m1"]).with_max_cached(20);
+    let records: Vec<DataKeyRecord> = (1..=50)
+        .map(|id| {
+            let w = ring.generate().unwrap();
+            DataKeyRecord {
+                id,
+                scope: format!("channel:{id}"),
+                suite: Suite::Standard,
+                master_key_id: w.master_key_id,
+                wrapped: w.wrapped,
+            }
+        })
+        .collect();
+    let sealed: Vec<String> = records
+        .iter()
+        .map(|r| ring.load(r).unwrap().seal_text("x"))
+        .collect();
+    assert!(ring.cached_len() <= 20, "{}", ring.cached_len());
+    assert!(ring.for_scope("channel:50").is_some(), "the newest stays");
+    // A dropped key opens again once reloaded.
+    let dropped = (1..=50).find(|id| ring.by_id(*id).is_none()).unwrap();
+    assert_eq!(
+        ring.open_cached(&sealed[dropped as usize - 1]).unwrap(),
+        None
+    );
+    assert!(ring.for_scope(&format!("channel:{dropped}")).is_none());
+    ring.load(&records[dropped as usize - 1]).unwrap();
+    assert_eq!(
+        ring.open_cached(&sealed[dropped as usize - 1])
+            .unwrap()
+            .as_deref(),
+        Some("x")
+    );
+}
+
 fn sample(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i * 31 % 251) as u8).collect()
 }
