@@ -4,6 +4,7 @@
 //! services decide with [`authz`] and persist through [`store::Store`].
 
 pub mod access;
+pub mod at_rest;
 pub mod audit;
 pub mod authz;
 pub mod clock;

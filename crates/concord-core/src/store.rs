@@ -737,6 +737,22 @@ pub trait Store: FileStore + AppStore + Send + Sync + 'static {
         &self,
         channel: ChannelId,
     ) -> Result<Option<crate::message_chain::ChannelChainData>, StoreError>;
+    // Encryption at rest (`crate::at_rest`): the store seals and opens values itself when it
+    // was opened with a keyring; these manage the keys and legacy plaintext.
+    /// Every stored data key, wrapped, oldest first.
+    async fn data_keys(&self) -> Result<Vec<crate::at_rest::DataKeyRecord>, StoreError>;
+    /// Replaces the wrapping of these data keys (by id) after a master key rotation, with its
+    /// audit entry, in one transaction.
+    async fn rewrap_data_keys(
+        &self,
+        rewrapped: Vec<crate::at_rest::DataKeyRecord>,
+        audit: NewAudit,
+    ) -> Result<(), StoreError>;
+    /// Seals up to `limit` values still stored as plaintext (written before encryption was
+    /// on); returns how many it sealed, 0 when none are left. Needs a keyring.
+    async fn seal_existing(&self, limit: i64) -> Result<u64, StoreError>;
+    /// How many stored values are sealed and how many are still plaintext.
+    async fn at_rest_counts(&self) -> Result<crate::at_rest::AtRestCounts, StoreError>;
 }
 
 // Directory sync (SCIM, LDAP).

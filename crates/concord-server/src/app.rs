@@ -70,7 +70,8 @@ impl App {
 
     /// As [`App::build`], with a given clock (tests move time to check expiry).
     pub async fn build_with(config: Config, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
-        let store = concord_store::open(&config.store_config()).await?;
+        let keyring = crate::at_rest::keyring(&config).map_err(StartupError::Keys)?;
+        let store = concord_store::open_sealed(&config.store_config(), keyring).await?;
         Self::build_on(config, store, clock).await
     }
 

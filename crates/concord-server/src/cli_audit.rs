@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 async fn services(config: &Config) -> anyhow::Result<Services> {
     config.validate().map_err(anyhow::Error::msg)?;
-    let store = concord_store::open(&config.store_config()).await?;
+    let store = crate::at_rest::open_store(config).await?;
     let key = crate::keys::load_or_create_signing_key(&config.data_dir, config.crypto.suite)?;
     Ok(Services::new(
         store,

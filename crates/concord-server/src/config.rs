@@ -7,10 +7,12 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+mod at_rest;
 mod files;
 mod retention;
 mod search;
 mod security;
+pub use at_rest::{AtRestConfig, MasterKeyProvider, Pkcs11Config};
 pub use files::{FilesConfig, S3Config};
 pub use retention::RetentionConfig;
 pub use search::SearchConfig;
@@ -100,6 +102,8 @@ pub struct CryptoConfig {
     /// `standard` (SHA-256, Ed25519) or `gm` (SM3, SM2). Chosen once per deployment: the
     /// signing key in `data_dir/keys` is made for it.
     pub suite: concord_core::crypto::Suite,
+    /// Encryption at rest and its master keys (`[crypto.at_rest]`).
+    pub at_rest: AtRestConfig,
 }
 
 /// Data-loss prevention: the org-wide policy for message text (sends and edits, over REST and
@@ -414,6 +418,8 @@ const NOT_CONFIG: &[&str] = &[
     "CONCORD_CONFIG",
     "CONCORD_TEST_POSTGRES_URL",
     "CONCORD_TEST_SLOW",
+    // The HSM's PIN (crypto.at_rest.pkcs11.pin_env's default): read by the provider, not a setting.
+    "CONCORD_HSM_PIN",
 ];
 
 /// Every setting's dotted path, e.g. `limits.max_body_bytes`.
@@ -589,6 +595,7 @@ impl Config {
         self.search.validate()?;
         self.files.validate()?;
         self.retention.validate()?;
+        self.crypto.at_rest.validate()?;
         concord_core::dlp::DlpScanner::new(&self.dlp.custom_patterns).map_err(|e| e.to_string())?;
         Ok(())
     }

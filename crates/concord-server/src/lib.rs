@@ -4,7 +4,9 @@
 //! [`concord_core::Services`] and domain errors into responses (in [`error`]).
 
 pub mod app;
+pub mod at_rest;
 pub mod cli_audit;
+pub mod cli_keys;
 pub mod config;
 pub mod directory;
 pub mod error;

@@ -58,6 +58,11 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Encryption at rest: master keys, rotation, sealing legacy plaintext.
+    Keys {
+        #[command(subcommand)]
+        command: concord_server::cli_keys::KeysCommand,
+    },
     /// Directory sync.
     Directory {
         #[command(subcommand)]
@@ -173,7 +178,7 @@ async fn sync_ldap(config: Config) -> anyhow::Result<()> {
             "set ldap.url and ldap.base_dn (in the config file or CONCORD_LDAP__URL, CONCORD_LDAP__BASE_DN)"
         );
     }
-    let store = concord_store::open(&config.store_config())
+    let store = concord_server::at_rest::open_store(&config)
         .await
         .context("opening the store")?;
     let services = Services::new(
@@ -263,6 +268,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Audit {
             command: AuditCommand::Checkpoint,
         } => concord_server::cli_audit::checkpoint(config).await,
+        Command::Keys { command } => concord_server::cli_keys::run(config, command).await,
         Command::Admin {
             command:
                 AdminCommand::CreateUser {
@@ -275,7 +281,7 @@ async fn main() -> anyhow::Result<()> {
         } => {
             config.validate().map_err(anyhow::Error::msg)?;
             let password = read_password(password_stdin)?;
-            let store = concord_store::open(&config.store_config())
+            let store = concord_server::at_rest::open_store(&config)
                 .await
                 .context("opening the store")?;
             let services = Services::new(

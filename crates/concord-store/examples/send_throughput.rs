@@ -113,6 +113,7 @@ async fn main() {
                         mentions: Vec::new(),
                         mention_all: false,
                         created_at: jiff::Timestamp::now(),
+                        files: Vec::new(),
                     })
                     .await
                     .expect("send");

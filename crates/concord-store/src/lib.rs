@@ -25,14 +25,36 @@ pub enum StoreConfig {
     },
 }
 
-/// Opens the store and applies pending migrations.
+/// Opens the store and applies pending migrations. Values are stored as given (plaintext);
+/// see [`open_sealed`].
 pub async fn open(config: &StoreConfig) -> Result<Arc<dyn Store>, StoreError> {
+    open_sealed(config, None).await
+}
+
+/// Opens the store; with a keyring it seals message bodies, edit history, message events and
+/// TOTP secrets at rest, and opens them on read (plaintext written before stays readable).
+pub async fn open_sealed(
+    config: &StoreConfig,
+    keyring: Option<Arc<concord_core::at_rest::Keyring>>,
+) -> Result<Arc<dyn Store>, StoreError> {
     Ok(match config {
-        StoreConfig::Sqlite { path } => Arc::new(sqlite::open(path).await?),
+        StoreConfig::Sqlite { path } => {
+            let store = sqlite::open(path).await?;
+            match keyring {
+                Some(k) => Arc::new(store.with_keyring(k)),
+                None => Arc::new(store),
+            }
+        }
         StoreConfig::Postgres {
             url,
             schema,
             max_connections,
-        } => Arc::new(postgres::open(url, schema.as_deref(), *max_connections).await?),
+        } => {
+            let store = postgres::open(url, schema.as_deref(), *max_connections).await?;
+            match keyring {
+                Some(k) => Arc::new(store.with_keyring(k)),
+                None => Arc::new(store),
+            }
+        }
     })
 }

@@ -57,6 +57,8 @@ include!("shared/apps_sql.rs");
 include!("shared/sqlx_apps_writes.rs");
 include!("shared/retention_sql.rs");
 include!("shared/sqlx_retention_writes.rs");
+include!("shared/at_rest.rs");
+include!("shared/sqlx_keys_writes.rs");
 include!("shared/store_impl.rs");
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");

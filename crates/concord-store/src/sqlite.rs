@@ -35,6 +35,8 @@ include!("shared/apps_sql.rs");
 include!("sqlite_apps_writer.rs");
 include!("shared/retention_sql.rs");
 include!("sqlite_retention_writer.rs");
+include!("shared/at_rest.rs");
+include!("sqlite_keys_writer.rs");
 include!("shared/store_impl.rs");
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");

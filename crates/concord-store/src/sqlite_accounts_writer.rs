@@ -46,12 +46,14 @@ fn op_change_mfa(
     events: &mut Vec<CommittedEvent>,
     user: UserId,
     change: MfaChange,
+    sealed_secret: Option<String>,
     audit: NewAudit,
 ) -> Result<(), StoreError> {
     op_append_audit(conn, events, audit)?;
     match change {
         MfaChange::Begin { secret, at } => {
-            exec(conn, SQL_MFA_BEGIN, params![user.0, secret_text(&secret), false, ms(at)])?;
+            let stored = sealed_secret.unwrap_or_else(|| secret_text(&secret));
+            exec(conn, SQL_MFA_BEGIN, params![user.0, stored, false, ms(at)])?;
             exec(conn, SQL_DELETE_CODES, params![user.0])?;
         }
         MfaChange::Enable { step, recovery_code_hashes } => {

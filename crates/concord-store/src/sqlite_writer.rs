@@ -21,18 +21,23 @@ macro_rules! write_op {
 impl SqlStore {
     fn start_sqlite(read: DbPool, conn: rusqlite::Connection, checkpointer: rusqlite::Connection) -> Result<Self, StoreError> {
         let (store, parts) = Self::with_writer(read.clone(), vec![read]);
+        let WriterParts { jobs, committed, done } = parts;
         let (writer_alive, writer_gone) = std::sync::mpsc::channel::<()>();
         std::thread::Builder::new()
             .name("concord-sqlite-writer".into())
             .spawn(move || {
-                run_writer(conn, parts.jobs, parts.committed);
+                run_writer(conn, jobs, committed);
                 drop(writer_alive);
-                let _ = parts.done.send(());
             })
             .map_err(|e| StoreError::Unavailable(format!("cannot start the writer thread: {e}")))?;
+        // `close` returns after the final checkpoint, so a process that exits right after it
+        // leaves no page behind in the WAL (and none of its old images in the database file).
         std::thread::Builder::new()
             .name("concord-sqlite-checkpointer".into())
-            .spawn(move || run_checkpointer(checkpointer, writer_gone))
+            .spawn(move || {
+                run_checkpointer(checkpointer, writer_gone);
+                let _ = done.send(());
+            })
             .map_err(|e| StoreError::Unavailable(format!("cannot start the checkpointer thread: {e}")))?;
         Ok(store)
     }
@@ -209,7 +214,20 @@ fn r_append_event(
     at: Timestamp,
     event: Event,
 ) -> Result<(), StoreError> {
-    let payload = serde_json::to_string(&event).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    r_append_sealed_event(conn, events, audience, at, event, None)
+}
+
+/// [`r_append_event`], storing `sealed_text` in place of a message event's text (at rest)
+/// while publishing the plaintext event.
+fn r_append_sealed_event(
+    conn: &rusqlite::Connection,
+    events: &mut Vec<CommittedEvent>,
+    audience: Audience,
+    at: Timestamp,
+    event: Event,
+    sealed_text: Option<&str>,
+) -> Result<(), StoreError> {
+    let payload = stored_payload(&event, sealed_text)?;
     let position: i64 = conn
         .prepare_cached(
             "INSERT INTO events (created_at, channel_id, user_id, kind, payload) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
@@ -393,11 +411,13 @@ fn op_remove_member(
     Ok(true)
 }
 
+/// `sealed`: the text as stored at rest (sealed), when encryption is on.
 fn op_send_message(
     conn: &rusqlite::Connection,
     events: &mut Vec<CommittedEvent>,
     m: NewMessage,
     suite: concord_core::crypto::Suite,
+    sealed: Option<String>,
 ) -> Result<SendOutcome, StoreError> {
     if let Some(key) = &m.client_msg_id {
         let existing: Option<i64> = conn
@@ -425,7 +445,7 @@ fn op_send_message(
                     m.channel_id.0,
                     seq,
                     m.sender_id.0,
-                    m.text,
+                    sealed.as_deref().unwrap_or(&m.text),
                     m.thread_root_id.map(|r| r.0),
                     m.client_msg_id,
                     m.mention_all,
@@ -473,7 +493,7 @@ fn op_send_message(
         files,
     };
     let event = Event::MessageCreated { message: message.clone() };
-    r_append_event(conn, events, Audience::Channel(m.channel_id), m.created_at, event)?;
+    r_append_sealed_event(conn, events, Audience::Channel(m.channel_id), m.created_at, event, sealed.as_deref())?;
     Ok(SendOutcome::Created(message))
 }
 
@@ -482,6 +502,7 @@ fn op_edit_message(
     events: &mut Vec<CommittedEvent>,
     id: MessageId,
     text: String,
+    key: Option<Arc<DataKey>>,
     at: Timestamp,
     suite: concord_core::crypto::Suite,
 ) -> Result<Message, StoreError> {
@@ -496,17 +517,22 @@ fn op_edit_message(
     let insert = "INSERT INTO message_versions (message_id, version, body, created_at) VALUES (?1, ?2, ?3, ?4)";
     let mut next = versions + 1;
     if versions == 0 {
-        exec(conn, insert, params![id.0, 1, current.text, ms(current.created_at)])?;
+        let first = seal_if_plain(key.as_deref(), current.text);
+        exec(conn, insert, params![id.0, 1, first, ms(current.created_at)])?;
         next = 2;
     }
-    exec(conn, insert, params![id.0, next, text, ms(at)])?;
-    exec(conn, "UPDATE messages SET body = ?2, edited_at = ?3 WHERE id = ?1", params![id.0, text, ms(at)])?;
+    let sealed = key.as_ref().map(|k| k.seal_text(&text));
+    let stored = sealed.as_deref().unwrap_or(&text);
+    exec(conn, insert, params![id.0, next, stored, ms(at)])?;
+    exec(conn, "UPDATE messages SET body = ?2, edited_at = ?3 WHERE id = ?1", params![id.0, stored, ms(at)])?;
     let channel = current.channel_id.0;
     let canonical = concord_core::message_chain::canonical_edit(channel, current.seq, id.0, next, ms(at), &text);
     let advanced = r_chain_advance(conn, channel)?;
     r_chain_link(conn, suite, channel, advanced, LinkKind::Edit, (id.0, current.seq, next), &canonical)?;
-    let message = r_load_message(conn, id)?.ok_or(StoreError::NotFound("message"))?;
-    r_append_event(conn, events, Audience::Channel(message.channel_id), at, Event::MessageEdited { message: message.clone() })?;
+    let mut message = r_load_message(conn, id)?.ok_or(StoreError::NotFound("message"))?;
+    message.text = text;
+    let event = Event::MessageEdited { message: message.clone() };
+    r_append_sealed_event(conn, events, Audience::Channel(message.channel_id), at, event, sealed.as_deref())?;
     Ok(message)
 }
 

@@ -109,6 +109,7 @@ async fn send(
         mentions: vec![sender],
         mention_all: false,
         created_at: at(ms),
+        files: Vec::new(),
     };
     match store.send_message(new).await.unwrap() {
         SendOutcome::Created(m) => m.id,

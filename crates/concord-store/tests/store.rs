@@ -113,6 +113,7 @@ fn msg(channel: ChannelId, sender: UserId, text: &str) -> NewMessage {
         mentions: Vec::new(),
         mention_all: false,
         created_at: at(10),
+        files: Vec::new(),
     }
 }
 

@@ -48,7 +48,7 @@ pub async fn reindex(config: Config) -> anyhow::Result<()> {
     if fresh.exists() {
         std::fs::remove_dir_all(&fresh).with_context(|| format!("removing {}", fresh.display()))?;
     }
-    let store = concord_store::open(&config.store_config())
+    let store = crate::at_rest::open_store(&config)
         .await
         .context("opening the store")?;
     let started = Instant::now();
@@ -101,7 +101,7 @@ pub async fn import_messages(config: Config, file: &Path) -> anyhow::Result<()> 
         .await
         .with_context(|| format!("opening {}", file.display()))?;
     let total_bytes = input.metadata().await.map(|m| m.len()).unwrap_or(0);
-    let store = concord_store::open(&config.store_config())
+    let store = crate::at_rest::open_store(&config)
         .await
         .context("opening the store")?;
     let started = Instant::now();

@@ -6,6 +6,7 @@ mod support;
 mod account_security;
 mod accounts;
 mod apps;
+mod at_rest;
 mod audit_chain;
 mod authz;
 mod authz_matrix;

@@ -135,7 +135,7 @@ async fn start(
         },
         (other, _) => other,
     };
-    let store = concord_store::open(&store_config)
+    let store = concord_server::at_rest::open_store_at(&config, &store_config)
         .await
         .expect("open store");
     let dyn_clock: Arc<dyn Clock> = match &clock {
@@ -181,6 +181,11 @@ impl TestApp {
 
     pub fn data_dir(&self) -> PathBuf {
         self.data_dir.path().to_path_buf()
+    }
+
+    /// The PostgreSQL schema of this app's tables (PostgreSQL runs only), for raw checks.
+    pub fn schema(&self) -> Option<&str> {
+        self.schema.as_deref()
     }
 
     /// Stops the server gracefully and waits for it.

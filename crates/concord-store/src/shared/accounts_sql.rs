@@ -68,19 +68,22 @@ impl SqlStore {
             .collect()
     }
 
-    async fn load_mfa(&self, user: UserId) -> Result<Option<MfaRecord>, sqlx::Error> {
+    async fn load_mfa(&self, user: UserId) -> Result<Option<MfaRecord>, StoreError> {
         let row = sqlx::query("SELECT secret, enabled, last_step, created_at FROM user_mfa WHERE user_id = $1")
             .bind(user.0)
             .fetch_optional(&self.read)
-            .await?;
+            .await
+            .map_err(map_err)?;
         let Some(r) = row else { return Ok(None) };
-        let secret: String = r.try_get("secret")?;
+        let mut secret: String = r.try_get("secret").map_err(map_err)?;
+        // Sealed at rest when encryption is on (`at_rest.rs`).
+        self.open_in_place(&mut secret).await?;
         Ok(Some(MfaRecord {
             secret: concord_core::credentials::totp::base32_decode(&secret)
-                .ok_or_else(|| sqlx::Error::Decode("TOTP secret is not Base32".into()))?,
-            enabled: r.try_get("enabled")?,
-            last_step: r.try_get("last_step")?,
-            created_at: ts(r.try_get("created_at")?),
+                .ok_or_else(|| StoreError::Unavailable("TOTP secret is not Base32".into()))?,
+            enabled: r.try_get("enabled").map_err(map_err)?,
+            last_step: r.try_get("last_step").map_err(map_err)?,
+            created_at: ts(r.try_get("created_at").map_err(map_err)?),
         }))
     }
 

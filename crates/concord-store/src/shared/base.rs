@@ -51,6 +51,8 @@ pub struct SqlStore {
     pools: Vec<DbPool>,
     /// The suite of each channel's message chain: 0 standard, 1 GM (set once at startup).
     chain_suite: std::sync::atomic::AtomicU8,
+    /// Set when the store seals values at rest (`at_rest.rs`).
+    keyring: std::sync::OnceLock<Arc<concord_core::at_rest::Keyring>>,
 }
 
 /// What a writer loop needs: its queue, where to publish, and whom to tell when it stops.
@@ -72,6 +74,7 @@ impl SqlStore {
             writer_done: Mutex::new(Some(done_rx)),
             committed: committed.clone(),
             chain_suite: std::sync::atomic::AtomicU8::new(0),
+            keyring: std::sync::OnceLock::new(),
         };
         (store, WriterParts { jobs: rx, committed, done: done_tx })
     }

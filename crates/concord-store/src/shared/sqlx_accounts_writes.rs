@@ -49,12 +49,14 @@ async fn op_change_mfa(
     events: &mut Vec<CommittedEvent>,
     user: UserId,
     change: MfaChange,
+    sealed_secret: Option<String>,
     audit: NewAudit,
 ) -> Result<(), StoreError> {
     op_append_audit(conn, events, audit).await?;
     match change {
         MfaChange::Begin { secret, at } => {
-            let q = sqlx::query(SQL_MFA_BEGIN).bind(user.0).bind(secret_text(&secret)).bind(false).bind(ms(at));
+            let stored = sealed_secret.unwrap_or_else(|| secret_text(&secret));
+            let q = sqlx::query(SQL_MFA_BEGIN).bind(user.0).bind(stored).bind(false).bind(ms(at));
             exec_sql(conn, q).await?;
             exec_sql(conn, sqlx::query(SQL_DELETE_CODES).bind(user.0)).await?;
         }

@@ -182,11 +182,13 @@ async fn op_remove_member(
     Ok(true)
 }
 
+/// `sealed`: the text as stored at rest (sealed), when encryption is on.
 async fn op_send_message(
     conn: &mut DbConn,
     events: &mut Vec<CommittedEvent>,
     m: NewMessage,
     suite: concord_core::crypto::Suite,
+    sealed: Option<String>,
 ) -> Result<SendOutcome, StoreError> {
     if let Some(key) = &m.client_msg_id {
         let existing: Option<i64> =
@@ -216,7 +218,7 @@ async fn op_send_message(
     .bind(m.channel_id.0)
     .bind(seq)
     .bind(m.sender_id.0)
-    .bind(&m.text)
+    .bind(sealed.as_deref().unwrap_or(&m.text))
     .bind(m.thread_root_id.map(|r| r.0))
     .bind(&m.client_msg_id)
     .bind(m.mention_all)
@@ -267,7 +269,7 @@ async fn op_send_message(
         files,
     };
     let event = Event::MessageCreated { message: message.clone() };
-    append_event(conn, events, Audience::Channel(m.channel_id), m.created_at, event).await?;
+    append_sealed_event(conn, events, Audience::Channel(m.channel_id), m.created_at, event, sealed.as_deref()).await?;
     Ok(SendOutcome::Created(message))
 }
 
@@ -276,6 +278,7 @@ async fn op_edit_message(
     events: &mut Vec<CommittedEvent>,
     id: MessageId,
     text: String,
+    key: Option<Arc<DataKey>>,
     at: Timestamp,
     suite: concord_core::crypto::Suite,
 ) -> Result<Message, StoreError> {
@@ -290,13 +293,16 @@ async fn op_edit_message(
         .map_err(map_err)?;
     let mut next = versions + 1;
     if versions == 0 {
-        insert_version(conn, id, 1, &current.text, current.created_at).await?;
+        let first = seal_if_plain(key.as_deref(), current.text);
+        insert_version(conn, id, 1, &first, current.created_at).await?;
         next = 2;
     }
-    insert_version(conn, id, next, &text, at).await?;
+    let sealed = key.as_ref().map(|k| k.seal_text(&text));
+    let stored = sealed.as_deref().unwrap_or(&text);
+    insert_version(conn, id, next, stored, at).await?;
     sqlx::query("UPDATE messages SET body = $2, edited_at = $3 WHERE id = $1")
         .bind(id.0)
-        .bind(&text)
+        .bind(stored)
         .bind(ms(at))
         .execute(&mut *conn)
         .await
@@ -305,9 +311,10 @@ async fn op_edit_message(
     let canonical = concord_core::message_chain::canonical_edit(channel, current.seq, id.0, next, ms(at), &text);
     let advanced = chain_advance(conn, channel).await?;
     chain_link(conn, suite, channel, advanced, LinkKind::Edit, (id.0, current.seq, next), &canonical).await?;
-    let message = load_message(conn, id).await.map_err(map_err)?.ok_or(StoreError::NotFound("message"))?;
-    append_event(conn, events, Audience::Channel(message.channel_id), at, Event::MessageEdited { message: message.clone() })
-        .await?;
+    let mut message = load_message(conn, id).await.map_err(map_err)?.ok_or(StoreError::NotFound("message"))?;
+    message.text = text;
+    let event = Event::MessageEdited { message: message.clone() };
+    append_sealed_event(conn, events, Audience::Channel(message.channel_id), at, event, sealed.as_deref()).await?;
     Ok(message)
 }
 
@@ -504,7 +511,20 @@ async fn append_event(
     at: Timestamp,
     event: Event,
 ) -> Result<(), StoreError> {
-    let payload = serde_json::to_string(&event).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    append_sealed_event(conn, events, audience, at, event, None).await
+}
+
+/// [`append_event`], storing `sealed_text` in place of a message event's text (at rest) while
+/// publishing the plaintext event.
+async fn append_sealed_event(
+    conn: &mut DbConn,
+    events: &mut Vec<CommittedEvent>,
+    audience: Audience,
+    at: Timestamp,
+    event: Event,
+    sealed_text: Option<&str>,
+) -> Result<(), StoreError> {
+    let payload = stored_payload(&event, sealed_text)?;
     let position: i64 = sqlx::query_scalar(
         "INSERT INTO events (created_at, channel_id, user_id, kind, payload) VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )

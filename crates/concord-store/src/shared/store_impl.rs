@@ -352,13 +352,22 @@ impl Store for SqlStore {
     }
 
     async fn send_message(&self, message: NewMessage) -> Result<SendOutcome, StoreError> {
+        // Sealed here, off the writer, with the channel's cached key.
+        let sealed = self.seal_for(&at_rest::scope::channel(message.channel_id), &message.text).await?;
         let suite = self.chain_suite();
-        write_op!(self, op_send_message(message, suite))
+        let mut outcome = write_op!(self, op_send_message(message, suite, sealed))?;
+        if let SendOutcome::Existing(m) = &mut outcome {
+            self.open_in_place(&mut m.text).await?;
+        }
+        Ok(outcome)
     }
 
     async fn message(&self, id: MessageId) -> Result<Option<Message>, StoreError> {
         let mut conn = self.read.acquire().await.map_err(map_err)?;
-        load_message(&mut conn, id).await.map_err(map_err)
+        let mut message = load_message(&mut conn, id).await.map_err(map_err)?;
+        drop(conn);
+        self.open_messages(message.as_mut_slice()).await?;
+        Ok(message)
     }
 
     async fn messages_by_seq(&self, channel: ChannelId, lo: i64, hi: i64) -> Result<Vec<Message>, StoreError> {
@@ -375,6 +384,8 @@ impl Store for SqlStore {
         let mut msgs = rows.iter().map(message_from_row).collect::<Result<Vec<_>, _>>().map_err(map_err)?;
         attach_reactions(&mut *conn, &mut msgs).await.map_err(map_err)?;
         attach_files(&mut *conn, &mut msgs).await.map_err(map_err)?;
+        drop(conn);
+        self.open_messages(&mut msgs).await?;
         Ok(msgs)
     }
 
@@ -402,12 +413,27 @@ impl Store for SqlStore {
         let mut msgs = rows.iter().map(message_from_row).collect::<Result<Vec<_>, _>>().map_err(map_err)?;
         attach_reactions(&mut *conn, &mut msgs).await.map_err(map_err)?;
         attach_files(&mut *conn, &mut msgs).await.map_err(map_err)?;
+        drop(conn);
+        self.open_messages(&mut msgs).await?;
         Ok(msgs)
     }
 
     async fn edit_message(&self, id: MessageId, text: String, at: Timestamp) -> Result<Message, StoreError> {
+        // Edits are rare: one read for the channel, whose key seals the new version.
+        let key = match self.keyring() {
+            Some(_) => {
+                let channel: Option<i64> = sqlx::query_scalar("SELECT channel_id FROM messages WHERE id = $1")
+                    .bind(id.0)
+                    .fetch_optional(&self.read)
+                    .await
+                    .map_err(map_err)?;
+                let channel = ChannelId(channel.ok_or(StoreError::NotFound("message"))?);
+                self.data_key_for(&at_rest::scope::channel(channel)).await?
+            }
+            None => None,
+        };
         let suite = self.chain_suite();
-        write_op!(self, op_edit_message(id, text, at, suite))
+        write_op!(self, op_edit_message(id, text, key, at, suite))
     }
 
     async fn message_versions(&self, id: MessageId) -> Result<Vec<MessageVersion>, StoreError> {
@@ -429,6 +455,9 @@ impl Store for SqlStore {
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()
             .map_err(map_err)?;
+        for version in &mut out {
+            self.open_in_place(&mut version.text).await?;
+        }
         if out.is_empty() {
             // Never edited: the only version is the current text.
             let msg = self.message(id).await?.ok_or(StoreError::NotFound("message"))?;
@@ -470,6 +499,8 @@ impl Store for SqlStore {
         let mut msgs = rows.iter().map(message_from_row).collect::<Result<Vec<_>, _>>().map_err(map_err)?;
         attach_reactions(&mut *conn, &mut msgs).await.map_err(map_err)?;
         attach_files(&mut *conn, &mut msgs).await.map_err(map_err)?;
+        drop(conn);
+        self.open_messages(&mut msgs).await?;
         Ok(msgs)
     }
 
@@ -497,7 +528,8 @@ impl Store for SqlStore {
         .fetch_all(&self.read)
         .await
         .map_err(map_err)?;
-        rows.iter()
+        let mut events = rows
+            .iter()
             .map(|r| {
                 let payload: String = r.try_get("payload").map_err(map_err)?;
                 Ok(StoredEvent {
@@ -507,7 +539,9 @@ impl Store for SqlStore {
                         .map_err(|e| StoreError::Unavailable(format!("undecodable event: {e}")))?,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        self.open_events(&mut events).await?;
+        Ok(events)
     }
 
     async fn pruned_through(&self) -> Result<Position, StoreError> {
@@ -590,7 +624,8 @@ impl Store for SqlStore {
             .fetch_all(&self.read)
             .await
             .map_err(map_err)?;
-        rows.iter()
+        let mut events = rows
+            .iter()
             .map(|r| {
                 let payload: String = r.try_get("payload").map_err(map_err)?;
                 Ok(StoredEvent {
@@ -600,7 +635,9 @@ impl Store for SqlStore {
                         .map_err(|e| StoreError::Unavailable(format!("undecodable event: {e}")))?,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        self.open_events(&mut events).await?;
+        Ok(events)
     }
 
     async fn log_head(&self) -> Result<Position, StoreError> {
@@ -619,7 +656,9 @@ impl Store for SqlStore {
             .fetch_all(&self.read)
             .await
             .map_err(map_err)?;
-        rows.iter().map(message_from_row).collect::<Result<Vec<_>, _>>().map_err(map_err)
+        let mut msgs = rows.iter().map(message_from_row).collect::<Result<Vec<_>, _>>().map_err(map_err)?;
+        self.open_messages(&mut msgs).await?;
+        Ok(msgs)
     }
 
     async fn message_mentions(
@@ -676,11 +715,15 @@ impl Store for SqlStore {
     }
 
     async fn mfa(&self, user: UserId) -> Result<Option<MfaRecord>, StoreError> {
-        self.load_mfa(user).await.map_err(map_err)
+        self.load_mfa(user).await
     }
 
     async fn change_mfa(&self, user: UserId, change: MfaChange, audit: NewAudit) -> Result<(), StoreError> {
-        write_op!(self, op_change_mfa(user, change, audit))
+        let sealed_secret = match &change {
+            MfaChange::Begin { secret, .. } => self.seal_for(at_rest::scope::ACCOUNTS, &secret_text(secret)).await?,
+            _ => None,
+        };
+        write_op!(self, op_change_mfa(user, change, sealed_secret, audit))
     }
 
     async fn use_mfa_step(&self, user: UserId, step: i64) -> Result<bool, StoreError> {
@@ -772,6 +815,33 @@ impl Store for SqlStore {
     }
 
     async fn channel_chain(&self, channel: ChannelId) -> Result<Option<ChannelChainData>, StoreError> {
-        self.load_channel_chain(channel).await.map_err(map_err)
+        let mut data = self.load_channel_chain(channel).await.map_err(map_err)?;
+        // The chain hashes what messages say, so sealed bodies are opened first.
+        if let Some(data) = &mut data {
+            for m in &mut data.messages {
+                self.open_in_place(&mut m.body).await?;
+            }
+            for v in &mut data.versions {
+                self.open_in_place(&mut v.body).await?;
+            }
+        }
+        Ok(data)
+    }
+
+    // Encryption at rest.
+    async fn data_keys(&self) -> Result<Vec<DataKeyRecord>, StoreError> {
+        self.keys_data_keys().await
+    }
+
+    async fn rewrap_data_keys(&self, rewrapped: Vec<DataKeyRecord>, audit: NewAudit) -> Result<(), StoreError> {
+        write_op!(self, op_rewrap_data_keys(rewrapped, audit))
+    }
+
+    async fn seal_existing(&self, limit: i64) -> Result<u64, StoreError> {
+        self.keys_seal_existing(limit).await
+    }
+
+    async fn at_rest_counts(&self) -> Result<AtRestCounts, StoreError> {
+        self.keys_counts().await
     }
 }
