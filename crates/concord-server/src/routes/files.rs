@@ -372,7 +372,7 @@ async fn reader(
         (status = 206, description = "part of the content (a `Range` request)"),
         ApiErrors
     ),
-    security(("bearer" = []), ())
+    security(("bearer" = []), ("signed_link" = []))
 )]
 pub async fn content(
     State(state): State<AppState>,
@@ -479,7 +479,7 @@ pub async fn content(
     tag = "files",
     params(("file_id" = i64, Path), FileReadParams),
     responses((status = 200, description = "a JPEG or PNG", content_type = "image/jpeg"), ApiErrors),
-    security(("bearer" = []), ())
+    security(("bearer" = []), ("signed_link" = []))
 )]
 pub async fn thumbnail(
     State(state): State<AppState>,
@@ -497,7 +497,7 @@ pub async fn thumbnail(
     tag = "files",
     params(("file_id" = i64, Path), FileReadParams),
     responses((status = 200, description = "a JPEG or PNG", content_type = "image/jpeg"), ApiErrors),
-    security(("bearer" = []), ())
+    security(("bearer" = []), ("signed_link" = []))
 )]
 pub async fn preview(
     State(state): State<AppState>,

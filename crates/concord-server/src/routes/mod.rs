@@ -74,6 +74,14 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
         );
+        // File downloads also accept a signed, expiring link (`POST /files/{id}/link`): its
+        // `sig` (with `exp`, `viewer` and `version`) stands in for the token.
+        components.add_security_scheme(
+            "signed_link",
+            SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Query(
+                utoipa::openapi::security::ApiKeyValue::new("sig"),
+            )),
+        );
     }
 }
 

@@ -171,6 +171,42 @@ const MATRIX: &[Row] = &[
     ("GET /api/v1/messages/{message_id}/versions",            Public,             "D  A  A  D  A  A  A  A", ""),
     ("GET /api/v1/messages/{message_id}/thread",              Private,            "D  A  D  D  D  D  D  D", ""),
     ("GET /api/v1/messages/{message_id}/thread",              Public,             "D  A  A  D  A  A  A  A", ""),
+    // Files follow their channel: readers of the channel read its files (and with a token
+    // only through `files:read`); posters upload, version and comment; the uploader (or a
+    // moderator) renames and deletes; the file policy is the channel's managers'.
+    ("GET /api/v1/channels/{channel_id}/files",               Private,            "D  A  D  D  D  D  D  D", ""),
+    ("GET /api/v1/channels/{channel_id}/files",               Public,             "D  A  A  D  A  A  A  A", ""),
+    ("POST /api/v1/channels/{channel_id}/files",              Private,            "D  A  D  D  D  D  D  D", "?name=from_{actor}.txt"),
+    ("POST /api/v1/channels/{channel_id}/files",              Public,             "D  A  D  D  D  D  D  D", "?name=from_{actor}.txt"),
+    ("POST /api/v1/channels/{channel_id}/files",              GuestRoom,          "D  D  D  A  D  D  D  D", "?name=from_{actor}.txt"),
+    ("GET /api/v1/channels/{channel_id}/file-policy",         Private,            "D  A  D  D  D  D  D  D", ""),
+    ("GET /api/v1/channels/{channel_id}/file-policy",         Public,             "D  A  A  D  A  A  A  A", ""),
+    ("PUT /api/v1/channels/{channel_id}/file-policy",         Private,            "D  D  D  D  D  D  D  D", r#"{"sensitive": false}"#),
+    ("PUT /api/v1/channels/{channel_id}/file-policy",         Public,             "D  D  D  D  D  D  A  D", r#"{"sensitive": false}"#),
+    ("GET /api/v1/files/{file_id}",                           Private,            "D  A  D  D  D  D  D  D", ""),
+    ("GET /api/v1/files/{file_id}",                           Public,             "D  A  A  D  A  A  A  A", ""),
+    ("PATCH /api/v1/files/{file_id}",                         Private,            "D  A  D  D  D  D  D  D", r#"{"name": "renamed by {actor}.png"}"#),
+    ("PATCH /api/v1/files/{file_id}",                         Public,             "D  A  D  D  D  D  D  D", r#"{"name": "renamed by {actor}.png"}"#),
+    ("DELETE /api/v1/files/{file_id}",                        FreshPrivate,       "D  A  D  D  D  D  D  D", ""),
+    ("DELETE /api/v1/files/{file_id}",                        FreshPublic,        "D  A  D  D  D  D  A  D", ""),
+    ("GET /api/v1/files/{file_id}/content",                   Private,            "D  A  D  D  D  D  D  D", ""),
+    ("GET /api/v1/files/{file_id}/content",                   Public,             "D  A  A  D  A  A  A  A", ""),
+    ("GET /api/v1/files/{file_id}/thumbnail",                 Private,            "D  A  D  D  D  D  D  D", ""),
+    ("GET /api/v1/files/{file_id}/thumbnail",                 Public,             "D  A  A  D  A  A  A  A", ""),
+    ("GET /api/v1/files/{file_id}/preview",                   Private,            "D  A  D  D  D  D  D  D", ""),
+    ("GET /api/v1/files/{file_id}/preview",                   Public,             "D  A  A  D  A  A  A  A", ""),
+    ("POST /api/v1/files/{file_id}/link",                     Private,            "D  A  D  D  D  D  D  D", r#"{"variant": "thumbnail"}"#),
+    ("POST /api/v1/files/{file_id}/link",                     Public,             "D  A  A  D  A  A  A  A", r#"{"variant": "thumbnail"}"#),
+    ("GET /api/v1/files/{file_id}/versions",                  Private,            "D  A  D  D  D  D  D  D", ""),
+    ("GET /api/v1/files/{file_id}/versions",                  Public,             "D  A  A  D  A  A  A  A", ""),
+    ("POST /api/v1/files/{file_id}/versions",                 Private,            "D  A  D  D  D  D  D  D", "?comment=by_{actor}"),
+    ("POST /api/v1/files/{file_id}/versions",                 Public,             "D  A  D  D  D  D  D  D", "?comment=by_{actor}"),
+    ("POST /api/v1/files/{file_id}/versions/{version}/restore", Private,          "D  A  D  D  D  D  D  D", ""),
+    ("POST /api/v1/files/{file_id}/versions/{version}/restore", Public,           "D  A  D  D  D  D  D  D", ""),
+    ("GET /api/v1/files/{file_id}/comments",                  Private,            "D  A  D  D  D  D  D  D", ""),
+    ("GET /api/v1/files/{file_id}/comments",                  Public,             "D  A  A  D  A  A  A  A", ""),
+    ("POST /api/v1/files/{file_id}/comments",                 Private,            "D  A  D  D  D  D  D  D", r#"{"text": "looks good, {actor}"}"#),
+    ("POST /api/v1/files/{file_id}/comments",                 Public,             "D  A  D  D  D  D  D  D", r#"{"text": "looks good, {actor}"}"#),
     ("PUT /api/v1/messages/{message_id}/reactions/{emoji}",   Private,            "D  A  D  D  D  D  D  D", ""),
     ("PUT /api/v1/messages/{message_id}/reactions/{emoji}",   Public,             "D  A  D  D  D  D  D  A", ""),
     ("DELETE /api/v1/messages/{message_id}/reactions/{emoji}", Private,           "D  A  D  D  D  D  D  D", ""),
@@ -302,8 +338,13 @@ async fn send(fx: &Fixture, row: &Row, actor: usize) -> Result<(u16, String), St
         return ws_connect(fx, &path, cell.token.as_deref()).await;
     }
     let mut body = None;
+    let mut raw = None;
     if request.starts_with('?') {
         path.push_str(&request);
+        // Uploads: the query names the file, the body is its content.
+        if method != "GET" {
+            raw = Some(format!("content uploaded by {}", actor_name(actor)));
+        }
     } else if !request.is_empty() {
         let json: Value = serde_json::from_str(&request)
             .map_err(|e| format!("request {request:?} is not JSON: {e}"))?;
@@ -316,6 +357,9 @@ async fn send(fx: &Fixture, row: &Row, actor: usize) -> Result<(u16, String), St
     }
     if let Some(b) = &body {
         req = req.json(b);
+    }
+    if let Some(r) = raw {
+        req = req.body(r);
     }
     let resp = req
         .send()

@@ -33,6 +33,7 @@ pub const BOT: usize = 7;
 /// The matrix bot's scopes: every read but `permissions:check`, and `messages:write`.
 const BOT_SCOPES: &[&str] = &[
     "channels:read",
+    "files:read",
     "messages:read",
     "messages:write",
     "org:read",
@@ -119,6 +120,10 @@ pub struct Fixture {
     pub secret_msg: i64,
     pub town_msg: i64,
     pub guest_room_msg: i64,
+    /// A small PNG in each shared channel (by `member`; by the owner in the guest room).
+    pub secret_file: i64,
+    pub town_file: i64,
+    pub guest_room_file: i64,
     /// The matrix bot's app.
     pub bot_app: i64,
     counter: AtomicUsize,
@@ -233,6 +238,28 @@ impl Fixture {
         .await)
     }
 
+    /// Uploads a 2x2 PNG (so thumbnails and previews exist); returns the file's id.
+    async fn upload_file(&self, by: &Person, channel: i64) -> i64 {
+        let mut png = std::io::Cursor::new(Vec::new());
+        image::DynamicImage::ImageRgb8(image::RgbImage::from_pixel(2, 2, image::Rgb([9, 99, 199])))
+            .write_to(&mut png, image::ImageFormat::Png)
+            .expect("png");
+        let resp = self
+            .app
+            .http
+            .post(
+                self.app
+                    .url(&format!("/api/v1/channels/{channel}/files?name=dot.png")),
+            )
+            .bearer_auth(&by.token)
+            .body(png.into_inner())
+            .send()
+            .await
+            .expect("upload");
+        assert_eq!(resp.status().as_u16(), 201, "fixture upload");
+        id(&resp.json::<Value>().await.expect("file"))
+    }
+
     async fn fresh_role(&self) -> i64 {
         let body = json!({"name": format!("fresh role {}", self.next()), "permissions": ["directory.read"]});
         id(&self.admin_call(Method::POST, "/api/v1/roles", body).await)
@@ -263,6 +290,9 @@ impl Fixture {
             secret_msg: 0,
             town_msg: 0,
             guest_room_msg: 0,
+            secret_file: 0,
+            town_file: 0,
+            guest_room_file: 0,
             bot_app: 0,
             counter: AtomicUsize::new(0),
         };
@@ -321,6 +351,9 @@ impl Fixture {
         fx.town_msg = fx.post_message(&member, fx.town, "hello town").await;
         let owner = fx.owner.clone();
         fx.guest_room_msg = fx.post_message(&owner, fx.guest_room, "welcome").await;
+        fx.secret_file = fx.upload_file(&member, fx.secret).await;
+        fx.town_file = fx.upload_file(&member, fx.town).await;
+        fx.guest_room_file = fx.upload_file(&owner, fx.guest_room).await;
         // Reporting a location needs location sharing turned on.
         for p in [
             &member,
@@ -394,14 +427,26 @@ impl Fixture {
                 set("role_id", self.custom_role);
             }
             On::Private | On::Public | On::GuestRoom => {
-                let (c, m, u) = match on {
-                    On::Private => (self.secret, self.secret_msg, self.target.id),
-                    On::Public => (self.town, self.town_msg, self.target.id),
-                    _ => (self.guest_room, self.guest_room_msg, self.owner.id),
+                let (c, m, u, f) = match on {
+                    On::Private => (
+                        self.secret,
+                        self.secret_msg,
+                        self.target.id,
+                        self.secret_file,
+                    ),
+                    On::Public => (self.town, self.town_msg, self.target.id, self.town_file),
+                    _ => (
+                        self.guest_room,
+                        self.guest_room_msg,
+                        self.owner.id,
+                        self.guest_room_file,
+                    ),
                 };
                 set("channel_id", c);
                 set("message_id", m);
                 set("user_id", u);
+                set("file_id", f);
+                set("version", 1);
             }
             On::FreshPrivate | On::FreshPublic => {
                 let kind = if on == On::FreshPrivate {
@@ -420,6 +465,8 @@ impl Fixture {
                     self.post_message(self.member(), c, "fresh").await,
                 );
                 set("user_id", self.target.id);
+                set("file_id", self.upload_file(self.member(), c).await);
+                set("version", 1);
             }
             On::FreshDept => {
                 set(

@@ -17,6 +17,7 @@ mod config_example;
 mod dlp;
 mod dynamic;
 mod files;
+mod files_storage;
 mod ldap;
 mod messages;
 mod openapi;
