@@ -84,7 +84,7 @@ impl std::fmt::Debug for FilesConfig {
             .field("s3_bucket", &self.s3.bucket)
             .field("s3_endpoint", &self.s3.endpoint)
             .field(
-                "s3_secret_access_key",
+                "s3_access_key",
                 &self.s3.secret_access_key.as_ref().map(|_| "<redacted>"),
             )
             .finish_non_exhaustive()
