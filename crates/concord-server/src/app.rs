@@ -112,7 +112,7 @@ impl App {
         let search = crate::search::Search::start(&config, store.clone())
             .await
             .map_err(StartupError::Search)?;
-        let files = crate::files::Files::open(&config.files, &config.data_dir)
+        let files = crate::files::Files::open(&config.files, &config.data_dir, store.clone())
             .map_err(|e| StartupError::Files(e.to_string()))?;
         let (shutdown, shutdown_rx) = watch::channel(false);
         let state = AppState {

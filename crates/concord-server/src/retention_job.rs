@@ -47,7 +47,7 @@ pub async fn scheduled(state: &AppState) {
 
 async fn services(config: &Config) -> anyhow::Result<Services> {
     config.validate().map_err(anyhow::Error::msg)?;
-    let store = concord_store::open(&config.store_config()).await?;
+    let store = crate::at_rest::open_store(config).await?;
     let key = crate::keys::load_or_create_signing_key(&config.data_dir, config.crypto.suite)?;
     Ok(Services::new(
         store,

@@ -270,3 +270,161 @@ pub fn open_range<R: Read + Seek>(
     }
     Ok(written)
 }
+
+/// Seals a stream one chunk at a time, for callers that receive their input in pieces (an
+/// upload arriving over HTTP) and cannot hand over a [`Read`]. The output is the same format
+/// as [`seal_stream`]: write [`ChunkSealer::header`], then each sealed chunk in order.
+pub struct ChunkSealer {
+    header: StreamHeader,
+    key: std::sync::Arc<DataKey>,
+    index: u64,
+    finished: bool,
+}
+
+impl ChunkSealer {
+    pub fn new(key: std::sync::Arc<DataKey>, chunk_size: u32) -> Self {
+        let header = StreamHeader::new(&key, chunk_size.clamp(1, 16 * 1024 * 1024));
+        Self {
+            header,
+            key,
+            index: 0,
+            finished: false,
+        }
+    }
+
+    pub fn header(&self) -> &[u8] {
+        &self.header.bytes
+    }
+
+    /// Plaintext bytes per chunk.
+    pub fn chunk_size(&self) -> usize {
+        self.header.chunk_size as usize
+    }
+
+    /// Seals the next chunk: exactly [`ChunkSealer::chunk_size`] bytes, except the `last`
+    /// one, which may be shorter (or empty) and must come once.
+    pub fn seal(&mut self, plaintext: &[u8], last: bool) -> Result<Vec<u8>, AtRestError> {
+        if self.finished {
+            return Err(AtRestError::Malformed("the stream is already finished"));
+        }
+        let full = plaintext.len() == self.chunk_size();
+        if !last && !full || plaintext.len() > self.chunk_size() {
+            return Err(AtRestError::Malformed("a chunk of the wrong size"));
+        }
+        let nonce = self.header.nonce(self.index, last)?;
+        self.index += 1;
+        self.finished = last;
+        Ok(self
+            .key
+            .aead()
+            .encrypt(&nonce, &self.header.bytes, plaintext))
+    }
+}
+
+/// Opens a sealed stream chunk by chunk (the counterpart of [`ChunkSealer`]), for callers
+/// that read it in pieces or only a range of it.
+pub struct ChunkOpener {
+    header: StreamHeader,
+    key: std::sync::Arc<DataKey>,
+}
+
+impl ChunkOpener {
+    /// `head`: the stream's first [`HEADER_LEN`] bytes; the key must be the one they name.
+    pub fn new(key: std::sync::Arc<DataKey>, head: &[u8]) -> Result<Self, AtRestError> {
+        let header = StreamHeader::parse(head)?;
+        if header.key_id != key.id() || header.algorithm != key.algorithm() {
+            return Err(AtRestError::Malformed("sealed under another key"));
+        }
+        Ok(Self { header, key })
+    }
+
+    /// Plaintext bytes per chunk.
+    pub fn chunk_size(&self) -> u64 {
+        u64::from(self.header.chunk_size)
+    }
+
+    /// Stored bytes per chunk (plaintext and tag).
+    pub fn sealed_chunk_len(&self) -> u64 {
+        self.header.sealed_chunk_len()
+    }
+
+    pub fn chunk_count(&self, sealed_len: u64) -> Result<u64, AtRestError> {
+        self.header.chunk_count(sealed_len)
+    }
+
+    pub fn plaintext_len(&self, sealed_len: u64) -> Result<u64, AtRestError> {
+        self.header.plaintext_len(sealed_len)
+    }
+
+    /// Where chunk `index` starts in the stored stream.
+    pub fn chunk_offset(&self, index: u64) -> u64 {
+        HEADER_LEN as u64 + index * self.sealed_chunk_len()
+    }
+
+    /// Opens chunk `index` (`last`: the stream's final chunk).
+    pub fn open(&self, index: u64, sealed: &[u8], last: bool) -> Result<Vec<u8>, AtRestError> {
+        let nonce = self.header.nonce(index, last)?;
+        self.key.aead().decrypt(&nonce, &self.header.bytes, sealed)
+    }
+}
+
+#[cfg(test)]
+mod chunk_tests {
+    use super::*;
+    use crate::at_rest::{Algorithm, DataKey};
+    use std::sync::Arc;
+
+    fn key() -> Arc<DataKey> {
+        Arc::new(DataKey::new(7, Algorithm::Aes256Gcm, &[3u8; 32]).unwrap())
+    }
+
+    #[test]
+    fn chunk_by_chunk_matches_the_stream_format_both_ways() {
+        let key = key();
+        let data: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
+        let mut sealer = ChunkSealer::new(key.clone(), 4096);
+        let mut sealed = sealer.header().to_vec();
+        let chunks: Vec<&[u8]> = data.chunks(4096).collect();
+        for (i, c) in chunks.iter().enumerate() {
+            sealed.extend(sealer.seal(c, i + 1 == chunks.len()).unwrap());
+        }
+        assert!(
+            sealer.seal(b"", true).is_err(),
+            "nothing after the last chunk"
+        );
+        // The whole-stream opener reads what the chunk sealer wrote.
+        let mut out = Vec::new();
+        open_stream(&key, &sealed[..], &mut out).unwrap();
+        assert_eq!(out, data);
+        // And the chunk opener reads what the whole-stream sealer wrote.
+        let mut whole = Vec::new();
+        seal_stream(&key, 4096, &data[..], &mut whole).unwrap();
+        let opener = ChunkOpener::new(key.clone(), &whole[..HEADER_LEN]).unwrap();
+        let n = opener.chunk_count(whole.len() as u64).unwrap();
+        assert_eq!(n, 3);
+        assert_eq!(opener.plaintext_len(whole.len() as u64).unwrap(), 10_000);
+        let mut back = Vec::new();
+        for i in 0..n {
+            let from = opener.chunk_offset(i) as usize;
+            let to = (from + opener.sealed_chunk_len() as usize).min(whole.len());
+            back.extend(opener.open(i, &whole[from..to], i + 1 == n).unwrap());
+        }
+        assert_eq!(back, data);
+        // A chunk opened as if it were last (truncation) fails.
+        assert!(
+            opener
+                .open(0, &whole[HEADER_LEN..HEADER_LEN + 4112], true)
+                .is_err()
+        );
+        let wrong = Arc::new(DataKey::new(8, Algorithm::Aes256Gcm, &[3u8; 32]).unwrap());
+        assert!(ChunkOpener::new(wrong, &whole[..HEADER_LEN]).is_err());
+    }
+
+    #[test]
+    fn a_short_chunk_before_the_end_is_refused() {
+        let mut sealer = ChunkSealer::new(key(), 16);
+        assert!(sealer.seal(&[1u8; 10], false).is_err());
+        assert!(sealer.seal(&[1u8; 17], true).is_err());
+        assert!(sealer.seal(&[], true).is_ok());
+    }
+}

@@ -6,9 +6,18 @@
 //! `blobs/<aa>/<bb>/<sha256>`; content already there is kept and the copy dropped, so identical
 //! uploads are stored once. Derived renditions (thumbnails, phone previews) are cached under
 //! `derived/`. Nothing here knows who may read what: callers authorise first.
+//!
+//! Encryption at rest: when the store has a keyring, content is sealed on the way in with the
+//! `files` data key in the chunked STREAM format (`concord_core::at_rest::stream`, 64 KiB
+//! chunks) and kept under `sblobs/` (renditions under `sderived/`); the address stays the hash
+//! of the plaintext. Reads open it chunk by chunk, and a range reads only the chunks covering
+//! it. Content stored before encryption was on stays readable under `blobs/`.
 
 use crate::config::FilesConfig;
 use bytes::Bytes;
+use concord_core::Store;
+use concord_core::at_rest::stream::{ChunkOpener, ChunkSealer, HEADER_LEN, StreamHeader};
+use concord_core::at_rest::{AtRestError, DataKey};
 use futures_util::{Stream, StreamExt};
 use object_store::path::Path as ObjectPath;
 use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
@@ -22,6 +31,8 @@ pub const HEAD_LEN: usize = concord_media::SNIFF_LEN;
 const CHUNK: usize = 8 * 1024 * 1024;
 /// Parts uploading at once per upload (bounds memory to about `CHUNK` x this).
 const PARTS_IN_FLIGHT: usize = 2;
+/// Plaintext bytes per sealed chunk.
+const SEAL_CHUNK: u32 = 64 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BlobError {
@@ -66,12 +77,18 @@ pub struct BlobRead {
 pub struct BlobStore {
     inner: Arc<dyn ObjectStore>,
     prefix: ObjectPath,
+    /// Where data keys come from; `None` (or a store without a keyring): plaintext.
+    keys: Option<Arc<dyn Store>>,
+}
+
+fn sealing_error(e: AtRestError) -> BlobError {
+    BlobError::Store(format!("sealed content: {e}"))
 }
 
 impl BlobStore {
     /// Opens the store the config names (creating the local directory).
     pub fn open(config: &FilesConfig, data_dir: &std::path::Path) -> anyhow::Result<Self> {
-        match config.storage.as_str() {
+        let (inner, prefix): (Arc<dyn ObjectStore>, ObjectPath) = match config.storage.as_str() {
             "s3" => {
                 let s3 = &config.s3;
                 let mut builder = object_store::aws::AmazonS3Builder::new()
@@ -91,10 +108,7 @@ impl BlobStore {
                 let store = builder
                     .build()
                     .map_err(|e| anyhow::anyhow!("files.s3: {e}"))?;
-                Ok(Self {
-                    inner: Arc::new(store),
-                    prefix: ObjectPath::from(s3.prefix.as_str()),
-                })
+                (Arc::new(store), ObjectPath::from(s3.prefix.as_str()))
             }
             _ => {
                 let dir = config.local_dir(data_dir);
@@ -102,12 +116,44 @@ impl BlobStore {
                     .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
                 let store = object_store::local::LocalFileSystem::new_with_prefix(&dir)
                     .map_err(|e| anyhow::anyhow!("files.dir {}: {e}", dir.display()))?;
-                Ok(Self {
-                    inner: Arc::new(store),
-                    prefix: ObjectPath::default(),
-                })
+                (Arc::new(store), ObjectPath::default())
             }
+        };
+        Ok(Self {
+            inner,
+            prefix,
+            keys: None,
+        })
+    }
+
+    /// Seals new content with the store's `files` data key (when it has a keyring) and opens
+    /// sealed content with the keys it names.
+    pub fn with_keys(mut self, store: Arc<dyn Store>) -> Self {
+        self.keys = Some(store);
+        self
+    }
+
+    async fn sealing_key(&self) -> Result<Option<Arc<DataKey>>, BlobError> {
+        match &self.keys {
+            Some(store) => store
+                .file_data_key()
+                .await
+                .map_err(|e| BlobError::Store(format!("data key: {e}"))),
+            None => Ok(None),
         }
+    }
+
+    async fn key_by_id(&self, id: i64) -> Result<Arc<DataKey>, BlobError> {
+        let key = match &self.keys {
+            Some(store) => store
+                .data_key(id)
+                .await
+                .map_err(|e| BlobError::Store(format!("data key {id}: {e}")))?,
+            None => None,
+        };
+        key.ok_or_else(|| {
+            BlobError::Store("the content is encrypted and no keyring was given".into())
+        })
     }
 
     fn key(&self, parts: &[&str]) -> ObjectPath {
@@ -118,9 +164,18 @@ impl BlobStore {
         path
     }
 
-    fn blob_key(&self, sha256: &str) -> ObjectPath {
+    fn blob_key(&self, sha256: &str, sealed: bool) -> ObjectPath {
         let (a, b) = (&sha256[..2], &sha256[2..4]);
-        self.key(&["blobs", a, b, sha256])
+        self.key(&[if sealed { "sblobs" } else { "blobs" }, a, b, sha256])
+    }
+
+    /// The stored size of an object, if it exists.
+    async fn present(&self, key: &ObjectPath) -> Result<Option<u64>, BlobError> {
+        match self.inner.head(key).await {
+            Ok(meta) => Ok(Some(meta.size)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Streams `body` in, refusing more than `max` bytes (the partial upload is discarded).
@@ -129,13 +184,23 @@ impl BlobStore {
         S: Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
+        let mut sealer = self
+            .sealing_key()
+            .await?
+            .map(|key| ChunkSealer::new(key, SEAL_CHUNK));
         let tmp = self.key(&["tmp", &random_name()]);
         let upload = self.inner.put_multipart(&tmp).await?;
         let mut writer = WriteMultipart::new_with_chunk_size(upload, CHUNK);
+        // Plaintext of the chunk being filled: sealed once it is known not to be the last.
+        let mut pending: Vec<u8> = Vec::new();
+        if let Some(sealer) = &sealer {
+            writer.write(sealer.header());
+            pending.reserve(sealer.chunk_size());
+        }
         let mut hasher = Sha256::new();
         let mut size: u64 = 0;
         let mut head = Vec::with_capacity(HEAD_LEN);
-        let failure = loop {
+        let mut failure = loop {
             let chunk = match body.next().await {
                 None => break None,
                 Some(Ok(chunk)) => chunk,
@@ -153,28 +218,45 @@ impl BlobStore {
             if let Err(e) = writer.wait_for_capacity(PARTS_IN_FLIGHT).await {
                 break Some(e.into());
             }
-            writer.write(&chunk);
+            match &mut sealer {
+                None => writer.write(&chunk),
+                Some(sealer) => {
+                    if let Err(e) = seal_into(sealer, &mut pending, &chunk, &mut writer) {
+                        break Some(e);
+                    }
+                }
+            }
         };
-        let failure = failure.or((size == 0).then_some(BlobError::Empty));
+        if failure.is_none() && size == 0 {
+            failure = Some(BlobError::Empty);
+        }
+        if failure.is_none()
+            && let Some(sealer) = &mut sealer
+        {
+            match sealer.seal(&pending, true) {
+                Ok(last) => writer.write(&last),
+                Err(e) => failure = Some(sealing_error(e)),
+            }
+        }
         if let Some(e) = failure {
             let _ = writer.abort().await;
             return Err(e);
         }
         writer.finish().await?;
         let sha256 = hex::encode(hasher.finalize());
-        let key = self.blob_key(&sha256);
-        match self.inner.head(&key).await {
-            Ok(_) => {
-                // Stored before: keep the original, drop the copy.
-                let _ = self.inner.delete(&tmp).await;
-            }
-            Err(object_store::Error::NotFound { .. }) => {
-                self.inner.rename(&tmp, &key).await?;
-            }
+        let stored_before = match self.exists(&sha256).await {
+            Ok(found) => found,
             Err(e) => {
                 let _ = self.inner.delete(&tmp).await;
-                return Err(e.into());
+                return Err(e);
             }
+        };
+        if stored_before {
+            // Keep the original, drop the copy.
+            let _ = self.inner.delete(&tmp).await;
+        } else {
+            let key = self.blob_key(&sha256, sealer.is_some());
+            self.inner.rename(&tmp, &key).await?;
         }
         Ok(StoredBlob { sha256, size, head })
     }
@@ -185,11 +267,18 @@ impl BlobStore {
         sha256: &str,
         range: Option<Range<u64>>,
     ) -> Result<BlobRead, BlobError> {
+        let sealed = self.blob_key(sha256, true);
+        if let Some(sealed_len) = self.present(&sealed).await? {
+            return self.get_sealed(&sealed, sealed_len, range).await;
+        }
         let options = GetOptions {
             range: range.clone().map(GetRange::Bounded),
             ..GetOptions::default()
         };
-        let result = self.inner.get_opts(&self.blob_key(sha256), options).await?;
+        let result = self
+            .inner
+            .get_opts(&self.blob_key(sha256, false), options)
+            .await?;
         let size = result.meta.size;
         let range = result.range.clone();
         let body = result
@@ -199,14 +288,100 @@ impl BlobStore {
         Ok(BlobRead { size, range, body })
     }
 
+    /// A range of sealed content: the chunks covering it are fetched as one ranged read and
+    /// opened one at a time as they stream in.
+    async fn get_sealed(
+        &self,
+        key: &ObjectPath,
+        sealed_len: u64,
+        range: Option<Range<u64>>,
+    ) -> Result<BlobRead, BlobError> {
+        let head = self.inner.get_range(key, 0..HEADER_LEN as u64).await?;
+        let header = StreamHeader::parse(&head).map_err(sealing_error)?;
+        let data_key = self.key_by_id(header.key_id).await?;
+        let opener = ChunkOpener::new(data_key, &head).map_err(sealing_error)?;
+        let size = opener.plaintext_len(sealed_len).map_err(sealing_error)?;
+        let chunks = opener.chunk_count(sealed_len).map_err(sealing_error)?;
+        let wanted = range.unwrap_or(0..size);
+        let (start, end) = (wanted.start.min(size), wanted.end.min(size));
+        if start >= end {
+            return Ok(BlobRead {
+                size,
+                range: start..start,
+                body: futures_util::stream::empty().boxed(),
+            });
+        }
+        let chunk = opener.chunk_size();
+        let (first, last) = (start / chunk, (end - 1) / chunk);
+        let from = opener.chunk_offset(first);
+        let to = opener.chunk_offset(last + 1).min(sealed_len);
+        let sealed = self
+            .inner
+            .get_opts(
+                key,
+                GetOptions {
+                    range: Some(GetRange::Bounded(from..to)),
+                    ..GetOptions::default()
+                },
+            )
+            .await?
+            .into_stream();
+        let state = OpenState {
+            sealed,
+            buffer: bytes::BytesMut::new(),
+            index: first,
+            last,
+            chunks,
+            start,
+            end,
+            opener,
+            done: false,
+        };
+        let body = futures_util::stream::unfold(state, |mut st| async move {
+            match st.next_plain().await {
+                Ok(Some(bytes)) => Some((Ok(bytes), st)),
+                Ok(None) => None,
+                Err(e) => {
+                    st.done = true;
+                    Some((Err(e), st))
+                }
+            }
+        })
+        .boxed();
+        Ok(BlobRead {
+            size,
+            range: start..end,
+            body,
+        })
+    }
+
     /// Reads a whole blob into memory; only for content under a processing limit.
     pub async fn read_all(&self, sha256: &str) -> Result<Bytes, BlobError> {
-        let result = self.inner.get(&self.blob_key(sha256)).await?;
-        Ok(result.bytes().await?)
+        let read = self.get(sha256, None).await?;
+        let mut out = Vec::with_capacity(usize::try_from(read.size).unwrap_or(0));
+        let mut body = read.body;
+        while let Some(chunk) = body.next().await {
+            out.extend_from_slice(&chunk?);
+        }
+        Ok(Bytes::from(out))
     }
 
     /// A cached rendition of a blob (`variant` e.g. `thumb-320`).
     pub async fn derived(&self, sha256: &str, variant: &str) -> Result<Option<Bytes>, BlobError> {
+        match self
+            .inner
+            .get(&self.key(&["sderived", sha256, variant]))
+            .await
+        {
+            Ok(result) => {
+                let sealed = result.bytes().await?;
+                let id = concord_core::at_rest::sealed_key_id(&sealed).map_err(sealing_error)?;
+                let key = self.key_by_id(id).await?;
+                return Ok(Some(Bytes::from(key.open(&sealed).map_err(sealing_error)?)));
+            }
+            Err(object_store::Error::NotFound { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
         match self
             .inner
             .get(&self.key(&["derived", sha256, variant]))
@@ -224,37 +399,110 @@ impl BlobStore {
         variant: &str,
         bytes: Bytes,
     ) -> Result<(), BlobError> {
-        self.inner
-            .put(
-                &self.key(&["derived", sha256, variant]),
+        let (path, payload) = match self.sealing_key().await? {
+            Some(key) => (
+                self.key(&["sderived", sha256, variant]),
+                PutPayload::from(key.seal(&bytes)),
+            ),
+            None => (
+                self.key(&["derived", sha256, variant]),
                 PutPayload::from(bytes),
-            )
-            .await?;
+            ),
+        };
+        self.inner.put(&path, payload).await?;
         Ok(())
     }
 
     /// Deletes a blob and its renditions (content no file uses any more).
     pub async fn delete(&self, sha256: &str) -> Result<(), BlobError> {
-        match self.inner.delete(&self.blob_key(sha256)).await {
-            Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
-            Err(e) => return Err(e.into()),
+        for key in [self.blob_key(sha256, false), self.blob_key(sha256, true)] {
+            match self.inner.delete(&key).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
         }
-        let derived = self.key(&["derived", sha256]);
-        let mut listing = self.inner.list(Some(&derived));
-        while let Some(meta) = listing.next().await {
-            let meta = meta?;
-            let _ = self.inner.delete(&meta.location).await;
+        for kind in ["derived", "sderived"] {
+            let derived = self.key(&[kind, sha256]);
+            let mut listing = self.inner.list(Some(&derived));
+            while let Some(meta) = listing.next().await {
+                let meta = meta?;
+                let _ = self.inner.delete(&meta.location).await;
+            }
         }
         Ok(())
     }
 
-    /// Whether the blob's content is present.
+    /// Whether the blob's content is present (sealed or not).
     pub async fn exists(&self, sha256: &str) -> Result<bool, BlobError> {
-        match self.inner.head(&self.blob_key(sha256)).await {
-            Ok(_) => Ok(true),
-            Err(object_store::Error::NotFound { .. }) => Ok(false),
-            Err(e) => Err(e.into()),
+        Ok(self.present(&self.blob_key(sha256, true)).await?.is_some()
+            || self.present(&self.blob_key(sha256, false)).await?.is_some())
+    }
+}
+
+/// Seals `data` chunk by chunk into `writer`, keeping the last, possibly partial, chunk in
+/// `pending` (it is sealed as the final one only when the upload ends).
+fn seal_into(
+    sealer: &mut ChunkSealer,
+    pending: &mut Vec<u8>,
+    mut data: &[u8],
+    writer: &mut WriteMultipart,
+) -> Result<(), BlobError> {
+    let size = sealer.chunk_size();
+    while !data.is_empty() {
+        if pending.len() == size {
+            writer.write(&sealer.seal(pending, false).map_err(sealing_error)?);
+            pending.clear();
         }
+        let take = (size - pending.len()).min(data.len());
+        pending.extend_from_slice(&data[..take]);
+        data = &data[take..];
+    }
+    Ok(())
+}
+
+/// A ranged read of sealed content, opened as it streams in.
+struct OpenState {
+    sealed: futures_util::stream::BoxStream<'static, object_store::Result<Bytes>>,
+    /// Stored bytes read ahead (taking a chunk off the front is O(1)).
+    buffer: bytes::BytesMut,
+    /// The chunk being filled.
+    index: u64,
+    /// The last chunk wanted, and how many the stream has.
+    last: u64,
+    chunks: u64,
+    /// The plaintext range wanted.
+    start: u64,
+    end: u64,
+    opener: ChunkOpener,
+    done: bool,
+}
+
+impl OpenState {
+    /// The next opened chunk, cut to the wanted range; `None` at the end.
+    async fn next_plain(&mut self) -> Result<Option<Bytes>, BlobError> {
+        if self.done || self.index > self.last {
+            return Ok(None);
+        }
+        let full = self.opener.sealed_chunk_len() as usize;
+        let is_final = self.index + 1 == self.chunks;
+        while self.buffer.len() < full {
+            match self.sealed.next().await {
+                Some(bytes) => self.buffer.extend_from_slice(&bytes?),
+                None if is_final => break,
+                None => return Err(BlobError::Store("the stored content is truncated".into())),
+            }
+        }
+        let take = self.buffer.len().min(full);
+        let sealed = self.buffer.split_to(take);
+        let plain = self
+            .opener
+            .open(self.index, &sealed, is_final)
+            .map_err(sealing_error)?;
+        let chunk_start = self.index * self.opener.chunk_size();
+        let from = self.start.saturating_sub(chunk_start) as usize;
+        let to = ((self.end - chunk_start) as usize).min(plain.len());
+        self.index += 1;
+        Ok(Some(Bytes::copy_from_slice(&plain[from.min(to)..to])))
     }
 }
 

@@ -72,8 +72,13 @@ pub struct Files {
 }
 
 impl Files {
-    pub fn open(config: &FilesConfig, data_dir: &std::path::Path) -> anyhow::Result<Self> {
-        let blobs = BlobStore::open(config, data_dir)?;
+    /// `store` provides the data keys content is sealed with (when it has a keyring).
+    pub fn open(
+        config: &FilesConfig,
+        data_dir: &std::path::Path,
+        store: Arc<dyn concord_core::Store>,
+    ) -> anyhow::Result<Self> {
+        let blobs = BlobStore::open(config, data_dir)?.with_keys(store);
         let limits = MediaLimits {
             max_input_bytes: usize::try_from(config.max_processing_bytes).unwrap_or(usize::MAX),
             max_image_pixels: config.max_image_pixels,
@@ -311,6 +316,7 @@ impl Files {
     }
 
     /// Whether a link's signature is genuine and unexpired (compared in constant time).
+    #[allow(clippy::too_many_arguments)]
     pub fn verify_link(
         &self,
         file: FileId,

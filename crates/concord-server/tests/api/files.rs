@@ -52,6 +52,18 @@ fn jpeg_with_gps() -> Vec<u8> {
     with
 }
 
+/// The stored (sealed) object of a file's content.
+fn stored_object(app: &TestApp, file: &Value) -> Vec<u8> {
+    let sha = file["sha256"].as_str().unwrap();
+    let path = app
+        .data_dir()
+        .join("files/sblobs")
+        .join(&sha[..2])
+        .join(&sha[2..4])
+        .join(sha);
+    std::fs::read(path).expect("the stored object")
+}
+
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
@@ -218,7 +230,8 @@ async fn identical_content_is_stored_once_and_oversized_uploads_leave_nothing() 
     let b = upload_ok(&app, &alice, room, "b.bin", content).await;
     assert_ne!(a["id"], b["id"]);
     assert_eq!(a["sha256"], b["sha256"]);
-    let blobs = app.data_dir().join("files").join("blobs");
+    // Sealed at rest (the tests' default), content lives under `sblobs/`.
+    let blobs = app.data_dir().join("files").join("sblobs");
     let count = walk(&blobs).len();
     assert_eq!(count, 1, "one stored copy");
 
@@ -587,6 +600,7 @@ async fn sensitive_files_are_watermarked_per_viewer_and_audited() {
         .await;
     assert_eq!(info["effective_sensitive"], true);
 
+    let stored_before = stored_object(&app, &file);
     let resp = app
         .get_raw(Some(&bob.token), &format!("/api/v1/files/{id}/content"))
         .await;
@@ -615,16 +629,11 @@ async fn sensitive_files_are_watermarked_per_viewer_and_audited() {
     )
     .await;
     assert_ne!(alices, marked);
-    let sha = file["sha256"].as_str().unwrap();
-    let stored = std::fs::read(
-        app.data_dir()
-            .join("files/blobs")
-            .join(&sha[..2])
-            .join(&sha[2..4])
-            .join(sha),
-    )
-    .unwrap();
-    assert_eq!(stored, original);
+    assert_eq!(
+        stored_object(&app, &file),
+        stored_before,
+        "the stored original is untouched"
+    );
     let (_, thumb) = bytes_of(
         &app,
         Some(&bob.token),

@@ -844,4 +844,15 @@ impl Store for SqlStore {
     async fn at_rest_counts(&self) -> Result<AtRestCounts, StoreError> {
         self.keys_counts().await
     }
+
+    async fn file_data_key(&self) -> Result<Option<Arc<DataKey>>, StoreError> {
+        self.data_key_for(at_rest::scope::FILES).await
+    }
+
+    async fn data_key(&self, id: i64) -> Result<Option<Arc<DataKey>>, StoreError> {
+        match self.keyring() {
+            Some(keyring) => self.data_key_by_id(keyring, id).await.map(Some),
+            None => Ok(None),
+        }
+    }
 }
