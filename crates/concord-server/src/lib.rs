@@ -11,6 +11,7 @@ pub mod config;
 pub mod directory;
 pub mod error;
 // Compliance and personal exports (zip archives).
+pub mod cli_export;
 pub mod export;
 pub mod extract;
 pub mod files;
