@@ -94,7 +94,10 @@ async fn export(
         match user.parse::<i64>() {
             Ok(id) => user_ids.push(id),
             Err(_) => {
-                let found = services.store.users_by_usernames(&[user.clone()]).await?;
+                let found = services
+                    .store
+                    .users_by_usernames(std::slice::from_ref(&user))
+                    .await?;
                 let found = found
                     .first()
                     .with_context(|| format!("no user named {user}"))?;

@@ -311,6 +311,7 @@ impl Files {
     }
 
     /// Whether a link's signature is genuine and unexpired (compared in constant time).
+    #[allow(clippy::too_many_arguments)]
     pub fn verify_link(
         &self,
         file: FileId,
