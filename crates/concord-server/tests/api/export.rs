@@ -459,3 +459,79 @@ async fn personal_export_holds_only_the_callers_data() {
     assert_eq!(log.len(), 1);
     assert_eq!(log[0]["target"], format!("user:{}", alice.id));
 }
+
+/// `concord compliance export` writes the same archive to a file and audits it.
+#[tokio::test]
+async fn the_cli_exports_to_a_file_and_audits() {
+    let app = spawn_app().await;
+    let root = app.admin("root").await;
+    let alice = app.user("alice").await;
+    let channel = app.channel(&alice, "general", "public", &[]).await;
+    let other = app.channel(&alice, "other", "public", &[]).await;
+    let sent = app.send(&alice, channel, TRICKY).await["id"]
+        .as_i64()
+        .unwrap();
+    app.send(&alice, other, "not exported").await;
+    let (status, _) = app
+        .upload(&alice, channel, "notes.txt", b"cli content".to_vec())
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let out = app.data_dir().join("cli-export.zip");
+    let data_dir = app.data_dir();
+    let args = [
+        "--data-dir".to_string(),
+        data_dir.to_str().unwrap().to_string(),
+        "compliance".into(),
+        "export".into(),
+        "--channel".into(),
+        channel.to_string(),
+        "--user".into(),
+        "alice".into(),
+        "--include-files".into(),
+        "--out".into(),
+        out.to_str().unwrap().to_string(),
+    ];
+    let output = tokio::task::spawn_blocking(move || {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_concord"));
+        for (key, _) in std::env::vars() {
+            if key.starts_with("CONCORD_") {
+                cmd.env_remove(key);
+            }
+        }
+        cmd.args(args).output().unwrap()
+    })
+    .await
+    .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout).to_string()
+        + &String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{text}");
+    assert!(text.contains("exported 1 messages"), "{text}");
+    let bytes = std::fs::read(&out).unwrap();
+    assert!(
+        text.contains(&hex::encode(Sha256::digest(&bytes))),
+        "{text}"
+    );
+    let entries = unzip(&bytes);
+    let manifest = check_manifest(&entries);
+    assert!(manifest["exported_by"].is_null());
+    assert_eq!(
+        ids(&lines(&entries, "messages.jsonl"), "message_id"),
+        BTreeSet::from([sent])
+    );
+    let files = lines(&entries, "files.jsonl");
+    assert_eq!(
+        entries[files[0]["content_path"].as_str().unwrap()],
+        b"cli content"
+    );
+
+    let (status, log) = app
+        .get(Some(&root.token), "/api/v1/audit?action=compliance.export")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let entry = &log.as_array().unwrap()[0];
+    assert_eq!(entry["after"]["criteria"]["via"], "cli");
+    assert_eq!(
+        entry["after"]["archive_sha256"],
+        hex::encode(Sha256::digest(&bytes))
+    );
+}
