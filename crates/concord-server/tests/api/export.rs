@@ -3,7 +3,8 @@
 //! channels, a millisecond before `from`, exactly at `to`), the manifest's hashes match the
 //! entries, file contents round-trip, CSV escapes commas, quotes, newlines and keeps Chinese
 //! text, the export is audited with its counts and hash, and it needs `compliance.export`.
-//! A person's own export holds only their data. Both backends.
+//! A person's own export holds only their data. Both backends. Encryption at rest is on (the
+//! default), so the texts checked here were opened from their sealed form by the export reads.
 
 use crate::support::*;
 use concord_core::clock::ManualClock;
