@@ -8,6 +8,7 @@ use crate::error::{ApiError, ApiErrors};
 use crate::export::{ExportJob, ExportKind, FinishedExport, write_export};
 use crate::extract::{ApiJson, Auth};
 use crate::state::AppState;
+use axum::Extension;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
@@ -15,7 +16,9 @@ use axum::response::Response;
 use concord_core::authz::Actor;
 use concord_proto::ComplianceExportRequest;
 use serde_json::json;
+use std::sync::Arc;
 use tokio::io::AsyncReadExt;
+use tokio::sync::Semaphore;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -23,11 +26,21 @@ use utoipa_axum::routes;
 pub const MAX_CRITERIA_BYTES: usize = 64 * 1024;
 /// Bytes read from the archive per chunk of the response.
 const CHUNK: usize = 64 * 1024;
+/// Archives built at once; further exports wait their turn (each costs a blocking thread,
+/// disk for the archive and its row files, and store reads).
+pub const MAX_CONCURRENT_EXPORTS: usize = 2;
+
+/// The turns to build an archive, shared by the export routes.
+#[derive(Clone)]
+pub struct ExportSlots(Arc<Semaphore>);
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(compliance_export))
         .routes(routes!(my_export))
+        .layer(Extension(ExportSlots(Arc::new(Semaphore::new(
+            MAX_CONCURRENT_EXPORTS,
+        )))))
 }
 
 /// Exports the messages (deleted ones with their last text), edits, deletions, reactions and
@@ -45,6 +58,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 )]
 pub async fn compliance_export(
     State(state): State<AppState>,
+    Extension(slots): Extension<ExportSlots>,
     Auth(actor): Auth,
     ApiJson(req): ApiJson<ComplianceExportRequest>,
 ) -> Result<Response, ApiError> {
@@ -63,7 +77,7 @@ pub async fn compliance_export(
             .flatten(),
         at: state.services.clock.now(),
     };
-    let done = run(&state, job.criteria.clone(), job).await?;
+    let done = run(&state, &slots, job.criteria.clone(), job).await?;
     audited_download(
         &state,
         &actor,
@@ -86,6 +100,7 @@ pub async fn compliance_export(
 )]
 pub async fn my_export(
     State(state): State<AppState>,
+    Extension(slots): Extension<ExportSlots>,
     Auth(actor): Auth,
 ) -> Result<Response, ApiError> {
     let profile = state.services.user_profile(&actor, actor.user_id).await?;
@@ -123,16 +138,25 @@ pub async fn my_export(
             .flatten(),
         at: state.services.clock.now(),
     };
-    let done = run(&state, criteria, job).await?;
+    let done = run(&state, &slots, criteria, job).await?;
     let target = format!("user:{}", actor.user_id);
     audited_download(&state, &actor, "user.export", target, done).await
 }
 
 async fn run(
     state: &AppState,
+    slots: &ExportSlots,
     criteria: serde_json::Value,
     job: ExportJob,
 ) -> Result<(FinishedExport, serde_json::Value), ApiError> {
+    // Held while the archive is built; streaming it out needs no turn.
+    let _turn = slots.0.acquire().await.map_err(|_| {
+        ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "shutting_down",
+            "the server is shutting down",
+        )
+    })?;
     let done = write_export(
         state.services.store.clone(),
         state.files.blobs.clone(),
