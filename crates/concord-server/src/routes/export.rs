@@ -53,7 +53,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     path = "/compliance/exports",
     tag = "organisation",
     request_body = ComplianceExportRequest,
-    responses((status = 200, description = "the zip archive", content_type = "application/zip"), ApiErrors),
+    responses((status = 200, description = "the zip archive", content_type = "application/zip", headers(("X-Export-Sha256" = String, description = "the archive's SHA-256, as audited"))), ApiErrors),
     security(("bearer" = []))
 )]
 pub async fn compliance_export(
@@ -68,13 +68,7 @@ pub async fn compliance_export(
         kind: ExportKind::Compliance,
         plan,
         criteria,
-        exported_by: state
-            .services
-            .store
-            .user(actor.user_id)
-            .await
-            .ok()
-            .flatten(),
+        exported_by: exporter(&state, &actor).await?,
         at: state.services.clock.now(),
     };
     let done = run(&state, &slots, job.criteria.clone(), job).await?;
@@ -95,7 +89,7 @@ pub async fn compliance_export(
     get,
     path = "/users/me/export",
     tag = "users",
-    responses((status = 200, description = "the zip archive", content_type = "application/zip"), ApiErrors),
+    responses((status = 200, description = "the zip archive", content_type = "application/zip", headers(("X-Export-Sha256" = String, description = "the archive's SHA-256, as audited"))), ApiErrors),
     security(("bearer" = []))
 )]
 pub async fn my_export(
@@ -129,18 +123,25 @@ pub async fn my_export(
         },
         plan: state.services.plan_personal_export(&actor),
         criteria: criteria.clone(),
-        exported_by: state
-            .services
-            .store
-            .user(actor.user_id)
-            .await
-            .ok()
-            .flatten(),
+        exported_by: exporter(&state, &actor).await?,
         at: state.services.clock.now(),
     };
     let done = run(&state, &slots, criteria, job).await?;
     let target = format!("user:{}", actor.user_id);
     audited_download(&state, &actor, "user.export", target, done).await
+}
+
+/// Who exports, for the manifest.
+async fn exporter(
+    state: &AppState,
+    actor: &Actor,
+) -> Result<Option<concord_proto::User>, ApiError> {
+    Ok(state
+        .services
+        .store
+        .user(actor.user_id)
+        .await
+        .map_err(concord_core::DomainError::from)?)
 }
 
 async fn run(
