@@ -17,11 +17,17 @@ mod files;
 mod apps;
 pub use apps::{AppRecord, AppStore, AppTokenGrant, NewApp};
 mod retention;
+// Compliance and personal exports: paged reads, the `ExportStore` sub-trait.
+mod export;
 use async_trait::async_trait;
 use concord_proto::{
     AssignmentId, AuditEntry, Channel, ChannelId, ChannelKind, DepartmentId, Member, MemberRole,
     Message, MessageId, MessageVersion, MyChannel, Position, RoleId, StoredEvent, Subject, User,
     UserId, UserStatus,
+};
+pub use export::{
+    ExportFileVersion, ExportMessage, ExportReaction, ExportScope, ExportStore, ExportVersion,
+    ReactionKey,
 };
 pub use files::{FileStore, FileUpdate, NewFile, NewFileComment, NewFileVersion};
 use jiff::Timestamp;
@@ -378,7 +384,7 @@ pub struct MembershipSync {
 }
 
 #[async_trait]
-pub trait Store: FileStore + AppStore + Send + Sync + 'static {
+pub trait Store: FileStore + AppStore + ExportStore + Send + Sync + 'static {
     // Dynamic membership: rules, geofences, locations.
     async fn channel_policies(&self) -> Result<Vec<ChannelPolicyRecord>, StoreError>;
     /// Sets (`Some`) or removes a channel's rule or geofence, with its audit entry.

@@ -7,6 +7,9 @@
 pub mod apps;
 pub mod error;
 pub mod event;
+// Compliance exports.
+pub mod export;
+pub use export::ComplianceExportRequest;
 pub mod files;
 pub mod geo;
 pub mod ids;

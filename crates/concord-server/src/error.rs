@@ -83,6 +83,23 @@ impl From<crate::files::FileError> for ApiError {
     }
 }
 
+impl From<crate::export::ExportError> for ApiError {
+    fn from(e: crate::export::ExportError) -> Self {
+        use crate::export::ExportError as X;
+        match e {
+            X::Store(e) => DomainError::from(e).into(),
+            X::Io(_) | X::Blob(_) => {
+                tracing::error!(error = %e, "an export failed");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "export_failed",
+                    "the export could not be written; retry later",
+                )
+            }
+        }
+    }
+}
+
 impl From<DomainError> for ApiError {
     fn from(e: DomainError) -> Self {
         let message = e.to_string();

@@ -10,6 +10,9 @@ pub mod cli_keys;
 pub mod config;
 pub mod directory;
 pub mod error;
+// Compliance and personal exports (zip archives).
+pub mod cli_export;
+pub mod export;
 pub mod extract;
 pub mod files;
 pub mod gateway;

@@ -88,6 +88,11 @@ enum Command {
         #[command(subcommand)]
         command: VerifyCommand,
     },
+    /// Compliance exports.
+    Compliance {
+        #[command(subcommand)]
+        command: concord_server::cli_export::ComplianceCommand,
+    },
     /// Bulk import.
     Import {
         #[command(subcommand)]
@@ -269,6 +274,7 @@ async fn main() -> anyhow::Result<()> {
             command: AuditCommand::Checkpoint,
         } => concord_server::cli_audit::checkpoint(config).await,
         Command::Keys { command } => concord_server::cli_keys::run(config, command).await,
+        Command::Compliance { command } => concord_server::cli_export::run(config, command).await,
         Command::Admin {
             command:
                 AdminCommand::CreateUser {

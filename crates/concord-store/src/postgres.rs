@@ -60,6 +60,8 @@ include!("shared/sqlx_retention_writes.rs");
 include!("shared/at_rest.rs");
 include!("shared/sqlx_keys_writes.rs");
 include!("shared/store_impl.rs");
+// Compliance and personal exports (reads only).
+include!("shared/export_sql.rs");
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 

@@ -38,6 +38,8 @@ include!("sqlite_retention_writer.rs");
 include!("shared/at_rest.rs");
 include!("sqlite_keys_writer.rs");
 include!("shared/store_impl.rs");
+// Compliance and personal exports (reads only).
+include!("shared/export_sql.rs");
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 

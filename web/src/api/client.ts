@@ -2,6 +2,7 @@
 
 import type {
   App,
+  ComplianceExportRequest,
   AppId,
   AppScope,
   AppWithToken,
@@ -307,6 +308,41 @@ export class ApiClient {
   }
   runRetention(dryRun: boolean): Promise<RetentionRunReport> {
     return this.request("POST", "/retention/run", { dry_run: dryRun });
+  }
+  /** A compliance export (`compliance.export`): the zip archive. */
+  complianceExport(req: ComplianceExportRequest): Promise<Blob> {
+    return this.download("POST", "/compliance/exports", req);
+  }
+  /** The caller's own data as a zip archive. */
+  myExport(): Promise<Blob> {
+    return this.download("GET", "/users/me/export");
+  }
+
+  /** A binary answer (an archive); errors are read as JSON like every other request's. */
+  private async download(method: Method, path: string, body?: unknown): Promise<Blob> {
+    const headers: Record<string, string> = { accept: "application/zip, application/json" };
+    const token = this.opts.getToken();
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (body !== undefined) headers["content-type"] = "application/json";
+    let response: Response;
+    try {
+      response = await this.fetchImpl(this.base + path, {
+        method,
+        headers,
+        body: body === undefined ? null : JSON.stringify(body),
+      });
+    } catch (e) {
+      throw new ApiError(0, "network", e instanceof Error ? e.message : String(e));
+    }
+    if (response.ok) return response.blob();
+    let err: { code?: string; message?: string } | undefined;
+    try {
+      err = ((await response.json()) as { error?: { code?: string; message?: string } } | null)?.error;
+    } catch {
+      err = undefined;
+    }
+    if (response.status === 401 && token) this.opts.onUnauthorized?.();
+    throw new ApiError(response.status, err?.code ?? "http_" + response.status, err?.message ?? response.statusText);
   }
   audit(q: AuditQuery): Promise<AuditEntry[]> {
     return this.request("GET", "/audit" + query({ ...q }));

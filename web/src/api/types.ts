@@ -429,3 +429,14 @@ export interface RetentionRunReport {
   channels: RetentionChannelCount[];
   more_remaining: boolean;
 }
+
+/** What a compliance export covers (the answer is a zip archive). */
+export interface ComplianceExportRequest {
+  channel_ids: number[];
+  user_ids: number[];
+  /** RFC 3339, inclusive. */
+  from?: string;
+  /** RFC 3339, exclusive. */
+  to?: string;
+  include_files: boolean;
+}

@@ -31,6 +31,7 @@ import { ConfirmDialog } from "./Dialogs";
 import { Icon } from "./icons";
 import { PageFrame } from "./Pages";
 import { RetentionSection } from "./Retention";
+import { ExportsSection } from "./Exports";
 import { statusLabel } from "./Profile";
 
 function errorText(e: unknown, t: Translator): string {
@@ -1094,13 +1095,21 @@ function AuditSection() {
 
 const SECTION_LABEL: Record<
   AdminSection,
-  "admin.users" | "admin.people" | "admin.departments" | "admin.roles" | "admin.retention" | "admin.audit" | "apps.title"
+  | "admin.users"
+  | "admin.people"
+  | "admin.departments"
+  | "admin.roles"
+  | "admin.retention"
+  | "admin.exports"
+  | "admin.audit"
+  | "apps.title"
 > = {
   users: "admin.users",
   people: "admin.people",
   departments: "admin.departments",
   roles: "admin.roles",
   retention: "admin.retention",
+  exports: "admin.exports",
   audit: "admin.audit",
   apps: "apps.title",
 };
@@ -1117,6 +1126,8 @@ function Section({ tab }: { tab: AdminSection }) {
       return <RolesSection />;
     case "retention":
       return <RetentionSection />;
+    case "exports":
+      return <ExportsSection />;
     case "audit":
       return <AuditSection />;
     case "apps":

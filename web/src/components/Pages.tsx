@@ -12,6 +12,7 @@ import { localeFromLanguage, settings, updateSettings, type LanguageSetting, typ
 import { useStore } from "../state/store";
 import { Icon } from "./icons";
 import { SearchBox } from "./SearchBox";
+import { MyDataExport } from "./Exports";
 
 export function PageFrame({ title, children }: { title: string; children: ComponentChildren }) {
   const t = useT();
@@ -185,6 +186,7 @@ export function SettingsPage() {
     <PageFrame title={t("settings.title")}>
       <div class="settings">
         <ProfileSettings />
+        <MyDataExport />
         <h2 class="settings-heading">{t("settings.preferences")}</h2>
         <label class="field">
           <span>{t("settings.language")}</span>

@@ -45,6 +45,8 @@ describe("what the interface offers", () => {
     expect(adminSections({ org: ["app.install"], departments: [] }, false)).toEqual(["apps"]);
     // Retention (policies, legal holds) with its own permission.
     expect(adminSections({ org: ["retention.manage", "audit.read"], departments: [] }, false)).toEqual(["retention", "audit"]);
+    // Compliance exports with theirs.
+    expect(adminSections({ org: ["compliance.export", "audit.read"], departments: [] }, false)).toEqual(["exports", "audit"]);
     // Creating users stays with org admins even before permissions load.
     expect(adminSections(null, true)).toEqual(["users"]);
   });

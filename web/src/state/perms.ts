@@ -14,6 +14,7 @@ export const P = {
   auditRead: "audit.read",
   appInstall: "app.install",
   retentionManage: "retention.manage",
+  complianceExport: "compliance.export",
 } as const;
 
 /** `null` until loaded (the UI shows nothing permission-gated yet). */
@@ -31,7 +32,7 @@ export function can(
   return perms.departments.some((d) => (where === "anywhere" || d.department_id === where) && d.permissions.includes(name));
 }
 
-export type AdminSection = "users" | "people" | "departments" | "roles" | "retention" | "audit" | "apps";
+export type AdminSection = "users" | "people" | "departments" | "roles" | "retention" | "exports" | "audit" | "apps";
 
 /** The admin console's sections this user may use, in tab order (empty: no console). */
 export function adminSections(perms: MyPermissions | null, isAdmin: boolean): AdminSection[] {
@@ -41,6 +42,7 @@ export function adminSections(perms: MyPermissions | null, isAdmin: boolean): Ad
   if (can(perms, P.orgManage, "anywhere") && can(perms, P.directoryRead)) out.push("departments");
   if (can(perms, P.roleManage, "anywhere") && can(perms, P.directoryRead)) out.push("roles");
   if (can(perms, P.retentionManage)) out.push("retention");
+  if (can(perms, P.complianceExport)) out.push("exports");
   if (can(perms, P.auditRead)) out.push("audit");
   if (can(perms, P.appInstall)) out.push("apps");
   return out;

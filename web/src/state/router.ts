@@ -3,8 +3,8 @@
 
 import { createStore } from "./store";
 
-export type AdminTab = "users" | "people" | "departments" | "roles" | "retention" | "audit" | "apps";
-const ADMIN_TABS: readonly string[] = ["users", "people", "departments", "roles", "retention", "audit", "apps"];
+export type AdminTab = "users" | "people" | "departments" | "roles" | "retention" | "exports" | "audit" | "apps";
+const ADMIN_TABS: readonly string[] = ["users", "people", "departments", "roles", "retention", "exports", "audit", "apps"];
 
 export type Route =
   | { name: "home" }

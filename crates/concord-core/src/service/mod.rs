@@ -7,6 +7,9 @@ mod audit;
 mod channels;
 mod directory;
 mod dynamic;
+// Compliance and personal exports.
+mod export;
+pub use export::{ExportPlan, MAX_EXPORT_IDS};
 mod files;
 mod messages;
 mod org;

@@ -7,6 +7,8 @@ mod apps;
 mod auth;
 mod channels;
 mod dynamic;
+// Compliance and personal exports (zip downloads).
+mod export;
 mod files;
 mod messages;
 mod meta;
@@ -191,6 +193,14 @@ pub fn build(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .layer(DefaultBodyLimit::disable())
         .split_for_parts();
     openapi.merge(transfer_doc);
+    // Exports stream a zip for as long as it takes to build and send: outside the request
+    // timeout, with a small body limit of their own for the criteria.
+    let (exports, export_doc) = OpenApiRouter::new()
+        .nest("/api/v1", export::router())
+        .layer(DefaultBodyLimit::max(export::MAX_CRITERIA_BYTES))
+        .split_for_parts();
+    openapi.merge(export_doc);
+    let transfers = transfers.merge(exports);
     openapi.info.version = env!("CARGO_PKG_VERSION").to_string();
     let undocumented = app_scopes::annotate(&mut openapi);
     if !undocumented.is_empty() {

@@ -106,6 +106,9 @@ const MATRIX: &[Row] = &[
     ("POST /api/v1/retention/run",                            Org,                "D  D  D  D  D  D  A  D", r#"{"dry_run": true}"#),
     ("GET /api/v1/channels/{channel_id}/chain",               Private,            "D  D  D  D  D  D  A  D", ""),
     ("GET /api/v1/channels/{channel_id}/chain",               Public,             "D  D  D  D  D  D  A  D", ""),
+    // Exports: compliance needs `compliance.export`; everyone may export their own data; people only.
+    ("POST /api/v1/compliance/exports",                       Org,                "D  D  D  D  D  D  A  D", r#"{"user_ids": [{me}]}"#),
+    ("GET /api/v1/users/me/export",                           Org,                "D  A  A  A  A  A  A  D", ""),
     // Channels. Private channels are invisible to non-members, org admins included;
     // guests see only the channels they are in.
     ("GET /api/v1/channels",                                  Org,                "D  A  A  A  A  A  A  A", ""),

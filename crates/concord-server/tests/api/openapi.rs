@@ -86,6 +86,9 @@ const EXPECTED_OPERATIONS: &[&str] = &[
     "DELETE /api/v1/retention/holds/{hold_id}",
     "POST /api/v1/retention/run",
     "GET /api/v1/channels/{channel_id}/chain",
+    // Compliance and personal exports.
+    "POST /api/v1/compliance/exports",
+    "GET /api/v1/users/me/export",
     "GET /api/v1/messages/{message_id}",
     "PATCH /api/v1/messages/{message_id}",
     "DELETE /api/v1/messages/{message_id}",
