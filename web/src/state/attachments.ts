@@ -57,7 +57,8 @@ export function trayReducer(tray: Attachment[], action: TrayAction): Attachment[
   switch (action.type) {
     case "add": {
       const fresh = action.items.filter((a) => !tray.some((b) => b.key === a.key));
-      return fresh.length ? [...tray, ...fresh.slice(0, roomFor(tray, fresh.length))] : tray;
+      const room = roomFor(tray, fresh.length);
+      return room > 0 ? [...tray, ...fresh.slice(0, room)] : tray;
     }
     case "prepared":
       return update(action.key, (a) => ({
