@@ -278,9 +278,21 @@ test("attachments: a compressed photo and a dropped file, live thumbnails, the l
   await panel.getByRole("textbox", { name: "Comment on this file" }).fill("@alice thanks, looks right");
   await panel.getByRole("button", { name: "Comment", exact: true }).click();
   await panel.locator(".file-comments li", { hasText: "@alice thanks, looks right" }).waitFor();
+  // Marked sensitive: the badge shows live on the message and in the panel.
+  await alice.call("PATCH", `/files/${agenda.id}`, { sensitive: true });
+  await msg.locator(".file-card", { hasText: "agenda.txt" }).locator(".tag-sensitive", { hasText: "Sensitive" }).waitFor();
+  await panel.locator(".files-row", { hasText: "agenda.txt" }).locator(".tag-sensitive").waitFor();
+  // An upload shows in Bob's panel live; removed from Alice's tray unsent, it is deleted again.
+  await A.page.locator(".channel .composer input[type=file]").setInputFiles({ name: "draft.txt", mimeType: "text/plain", buffer: Buffer.from("not yet") });
+  await A.page.locator('.channel .tray-item[data-status="done"]', { hasText: "draft.txt" }).waitFor();
+  await panel.locator(".files-row", { hasText: "draft.txt" }).waitFor();
+  await A.page.getByRole("button", { name: "Remove draft.txt" }).click();
+  await panel.locator(".files-row", { hasText: "draft.txt" }).waitFor({ state: "detached" });
 
   await A.page.getByRole("button", { name: "Files", exact: true }).click();
   await A.page.locator(".files-panel .files-item", { hasText: "sunset.jpg" }).locator("img.files-thumb").waitFor();
+  await A.page.getByRole("button", { name: "Details of agenda.txt" }).click();
+  await A.page.locator(".files-panel .file-comments li", { hasText: "looks right" }).waitFor();
   await A.page.locator(".channel .attachment-thumb img").evaluate((img) => img.decode());
   await screenshot(A.page, shots, "files.png");
   await A.page.getByRole("button", { name: "Close files" }).click();

@@ -400,6 +400,9 @@ export class ApiClient {
   file(id: FileId): Promise<FileInfo> {
     return this.request("GET", `/files/${id}`);
   }
+  deleteFile(id: FileId): Promise<void> {
+    return this.request("DELETE", `/files/${id}`);
+  }
   fileVersions(id: FileId): Promise<FileVersion[]> {
     return this.request("GET", `/files/${id}/versions`);
   }

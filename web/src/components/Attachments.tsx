@@ -142,6 +142,7 @@ export function AttachmentTray({
               <progress max={1} value={progressOf(a)} aria-label={t("files.uploading", { name: a.name })} />
             )}
             {a.status === "preparing" && <span class="muted small">{t("files.preparing")}</span>}
+            {a.status === "done" && <span class="sr-only">{t("files.uploaded")}</span>}
             {a.status === "failed" && (
               <span class="form-error small" role="alert">
                 {t("files.failed")}: {a.error}

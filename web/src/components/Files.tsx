@@ -5,7 +5,7 @@
 import { useEffect, useState } from "preact/hooks";
 import type { FileInfo, FileRef } from "../api/types";
 import { useT } from "../i18n";
-import { formatDateTime } from "../i18n/time";
+import { formatDate, formatDateTime, formatTime, type TimeContext } from "../i18n/time";
 import { chat, patchUi, reportError } from "../state/app";
 import { formatBytes } from "../state/attachments";
 import {
@@ -22,6 +22,11 @@ import { useStore } from "../state/store";
 import { FileCard, isImage, useFileLink } from "./Attachments";
 import { displayName, Modal } from "./common";
 import { Icon } from "./icons";
+
+/** "Nov 25, 2026 5:30 PM": short enough for a panel row (the full form is in the tooltip). */
+function when(iso: string, ctx: TimeContext): string {
+  return `${formatDate(iso, ctx)} ${formatTime(iso, ctx)}`;
+}
 
 export function Lightbox({ file, onClose }: { file: FileRef; onClose: () => void }) {
   const t = useT();
@@ -105,7 +110,7 @@ function FileDetails({ file }: { file: FileInfo }) {
               <strong>{t("files.version", { n: v.version })}</strong>
               {v.version === file.version && <span class="tag">{t("files.current")}</span>}
               <span class="muted small">
-                {t("files.versionBy", { name: name(v.uploaded_by), time: formatDateTime(v.uploaded_at, t.time), size: formatBytes(v.size) })}
+                {t("files.versionBy", { name: name(v.uploaded_by), time: when(v.uploaded_at, t.time), size: formatBytes(v.size) })}
               </span>
             </div>
             {(v.comment || v.restored_from !== null) && (
@@ -161,8 +166,8 @@ function FileDetails({ file }: { file: FileInfo }) {
         {(comments ?? []).map((c) => (
           <li key={c.id}>
             <strong>{name(c.author_id)}</strong>{" "}
-            <span class="muted small">
-              {formatDateTime(c.created_at, t.time)} · {t("files.onVersion", { n: c.version })}
+            <span class="muted small" title={formatDateTime(c.created_at, t.time)}>
+              {when(c.created_at, t.time)} · {t("files.onVersion", { n: c.version })}
             </span>
             <p>{c.text}</p>
           </li>
@@ -222,8 +227,8 @@ export function FilesPanel({ channelId }: { channelId: number }) {
                 {isImage(f) ? <Thumb file={f} /> : <Icon name="file" size={24} class="files-thumb" />}
                 <span class="files-row-text">
                   <span class="files-name">{f.name}</span>
-                  <span class="muted small">
-                    {t("files.meta", { size: formatBytes(f.size), version: f.version, time: formatDateTime(f.updated_at, t.time) })}
+                  <span class="muted small" title={formatDateTime(f.updated_at, t.time)}>
+                    {t("files.meta", { size: formatBytes(f.size), version: f.version, time: when(f.updated_at, t.time) })}
                   </span>
                 </span>
                 {f.effective_sensitive && (

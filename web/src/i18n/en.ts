@@ -463,7 +463,6 @@ export const en = {
   "files.downloadShort": "Download",
   "files.open": "Open {name}",
   "files.viewer": "Image: {name}",
-  "files.close": "Close",
   "files.panel": "Files",
   "files.panelClose": "Close files",
   "files.empty": "No files in this channel yet.",

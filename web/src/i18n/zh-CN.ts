@@ -465,7 +465,6 @@ export const zhCN: Record<MessageKey, string> = {
   "files.downloadShort": "下载",
   "files.open": "打开 {name}",
   "files.viewer": "图片：{name}",
-  "files.close": "关闭",
   "files.panel": "文件",
   "files.panelClose": "关闭文件",
   "files.empty": "此频道还没有文件。",

@@ -201,6 +201,8 @@ export function removeAttachment(channelId: ChannelId, threadRootId: number | nu
   uploads.get(key)?.abort();
   if (a?.previewUrl) URL.revokeObjectURL(a.previewUrl);
   dispatch(tray, { type: "remove", key });
+  // Uploaded but never sent: take it back, so the channel's files do not keep it.
+  if (a?.fileId != null) api.deleteFile(a.fileId).catch(() => undefined);
 }
 
 /** Empties a tray once its message is on its way (the previews are no longer needed). */
