@@ -311,6 +311,7 @@ impl Files {
     }
 
     /// Whether a link's signature is genuine and unexpired (compared in constant time).
+    #[allow(clippy::too_many_arguments)] // each is one signed field of the link
     pub fn verify_link(
         &self,
         file: FileId,
