@@ -76,7 +76,7 @@ function FileDetails({ file }: { file: FileInfo }) {
   }, [file.id, !!versions]);
   useEffect(() => {
     if (!comments) loadComments(file.id).catch(reportError);
-  }, [file.id]);
+  }, [file.id, !!comments]);
 
   const sendVersion = (e: Event) => {
     e.preventDefault();

@@ -16,7 +16,7 @@ import {
   prependPage,
   type ChatState,
 } from "./chat";
-import { onFileEvent } from "./filesController";
+import { onFileEvent, resyncFiles } from "./filesController";
 import { navigate, route } from "./router";
 import { permissions, showDirectory } from "./perms";
 import { mergeServerPrefs, settings, updateSettings } from "./settings";
@@ -224,6 +224,7 @@ export async function refresh(): Promise<void> {
   const [channels] = await Promise.all([loadChannels(), loadPermissions().then(loadDirectory), loadMyProfile()]);
   const wasReady = ui.get().ready;
   chat.set((c) => ({ ...c, timelines: {}, threads: {} }));
+  if (wasReady) resyncFiles();
   patchUi({ ready: true });
   // On the first load the channel view opens its channel when it sees `ready`; after a resync
   // the open views are reloaded here.

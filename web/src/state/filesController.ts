@@ -70,6 +70,17 @@ export function ensureFileInfo(id: FileId): void {
   );
 }
 
+/**
+ * After a resync (events were missed): forgets what only events kept current and reloads the
+ * file lists already shown; versions and comments reload when next shown.
+ */
+export function resyncFiles(): void {
+  const shown = Object.keys(files.get().byChannel).map(Number);
+  infoRequested.clear();
+  files.set((s) => ({ ...s, info: {}, versions: {}, comments: {} }));
+  for (const id of shown) loadChannelFiles(id, false).catch(() => undefined);
+}
+
 export async function loadVersions(id: FileId): Promise<void> {
   const list = await api.fileVersions(id);
   files.set((s) => ({ ...s, versions: { ...s.versions, [id]: list } }));
