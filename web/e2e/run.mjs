@@ -292,7 +292,7 @@ test("attachments: a compressed photo and a dropped file, live thumbnails, the l
   await A.page.getByRole("button", { name: "Files", exact: true }).click();
   await A.page.locator(".files-panel .files-item", { hasText: "sunset.jpg" }).locator("img.files-thumb").waitFor();
   await A.page.getByRole("button", { name: "Details of agenda.txt" }).click();
-  await A.page.locator(".files-panel .file-comments li", { hasText: "looks right" }).waitFor();
+  await A.page.locator(".files-panel .file-comments li", { hasText: "looks right" }).locator(".mention.mention-me", { hasText: "@alice" }).waitFor();
   await A.page.locator(".channel .attachment-thumb img").evaluate((img) => img.decode());
   await screenshot(A.page, shots, "files.png");
   await A.page.getByRole("button", { name: "Close files" }).click();

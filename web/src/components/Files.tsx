@@ -6,6 +6,8 @@ import { useEffect, useState } from "preact/hooks";
 import type { FileInfo, FileRef } from "../api/types";
 import { useT } from "../i18n";
 import { formatDate, formatDateTime, formatTime, type TimeContext } from "../i18n/time";
+import { renderContext } from "../markdown/context";
+import { Markdown } from "../markdown/render";
 import { chat, patchUi, reportError } from "../state/app";
 import { formatBytes } from "../state/attachments";
 import {
@@ -63,6 +65,7 @@ function Thumb({ file }: { file: FileInfo }) {
 function FileDetails({ file }: { file: FileInfo }) {
   const t = useT();
   const users = useStore(chat, (c) => c.users);
+  const me = useStore(chat, (c) => c.me);
   const versions = useStore(files, (s) => s.versions[file.id]);
   const comments = useStore(files, (s) => s.comments[file.id]);
   const [picked, setPicked] = useState<File | null>(null);
@@ -169,7 +172,7 @@ function FileDetails({ file }: { file: FileInfo }) {
             <span class="muted small" title={formatDateTime(c.created_at, t.time)}>
               {when(c.created_at, t.time)} · {t("files.onVersion", { n: c.version })}
             </span>
-            <p>{c.text}</p>
+            <Markdown text={c.text} ctx={renderContext(users, me)} />
           </li>
         ))}
       </ul>
