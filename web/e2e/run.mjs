@@ -197,6 +197,110 @@ test("channel view in light and dark themes", async () => {
   await openChannel(A.page, general.id);
 });
 
+test("attachments: a compressed photo and a dropped file, live thumbnails, the lightbox, the Files panel", async () => {
+  const photos = await alice.channel("photos", "public", [ids.bob], "Pictures from the offsite");
+  await openChannel(A.page, photos.id);
+  await openChannel(B.page, photos.id);
+  // A 3000×2000 PNG drawn by the browser: over 2560 px, so the client re-encodes it as JPEG.
+  const png = Buffer.from(
+    await A.page.evaluate(async () => {
+      const canvas = new OffscreenCanvas(3000, 2000);
+      const ctx = canvas.getContext("2d");
+      const sky = ctx.createLinearGradient(0, 0, 0, 2000);
+      sky.addColorStop(0, "#ff9a5a");
+      sky.addColorStop(1, "#3a1c71");
+      ctx.fillStyle = sky;
+      ctx.fillRect(0, 0, 3000, 2000);
+      ctx.fillStyle = "#ffd25a";
+      ctx.beginPath();
+      ctx.arc(1500, 1250, 320, 0, Math.PI * 2);
+      ctx.fill();
+      const blob = await canvas.convertToBlob({ type: "image/png" });
+      const bytes = new Uint8Array(await blob.arrayBuffer());
+      let bin = "";
+      for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+      return btoa(bin);
+    }),
+    "base64",
+  );
+  await A.page.locator(".channel .composer input[type=file]").setInputFiles({ name: "sunset.png", mimeType: "image/png", buffer: png });
+  const photo = A.page.locator(".channel .tray-item", { hasText: "sunset.jpg" });
+  await photo.waitFor();
+  assert((await photo.locator("img.tray-preview").getAttribute("src")).startsWith("blob:"), "the tray previews the picked image");
+  await photo.locator("text=Compressed from").waitFor();
+  // A text file dropped onto the channel view.
+  await A.page.locator("section.channel").evaluate((el) => {
+    const data = new DataTransfer();
+    data.items.add(new File(["Agenda\n1. Photos\n2. Dinner\n"], "agenda.txt", { type: "text/plain" }));
+    for (const type of ["dragenter", "dragover", "drop"]) {
+      el.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: data }));
+    }
+  });
+  await A.page.locator('.channel .tray-item[data-status="done"]', { hasText: "agenda.txt" }).waitFor();
+  await A.page.locator('.channel .tray-item[data-status="done"]', { hasText: "sunset.jpg" }).waitFor();
+  await sendFromComposer(A.page, "Sunset over the bay, and tomorrow's agenda");
+  await eventually(async () => (await A.page.locator(".channel .tray-item").count()) === 0, "the tray empties on send");
+
+  // Bob sees the thumbnail live (through a signed link) and the file card.
+  const msg = B.page.locator("article.msg", { hasText: "Sunset over the bay" });
+  const thumb = msg.locator(".attachment-thumb img");
+  await thumb.waitFor();
+  assert((await thumb.getAttribute("src")).includes("/thumbnail"), "the thumbnail rendition");
+  await eventually(async () => (await thumb.evaluate((img) => img.complete && img.naturalWidth)) > 0, "the thumbnail loaded");
+  await msg.locator(".file-card", { hasText: "agenda.txt" }).getByRole("button", { name: "Download agenda.txt" }).waitFor();
+  await msg.getByRole("button", { name: "Open sunset.jpg" }).click();
+  const box = B.page.getByRole("dialog", { name: "Image: sunset.jpg" });
+  const big = box.locator("img.lightbox-image");
+  await big.waitFor();
+  assert((await big.getAttribute("src")).includes("/preview"), "the lightbox shows the preview rendition");
+  await eventually(async () => (await big.evaluate((img) => img.complete && img.naturalWidth)) > 0, "the preview loaded");
+  await box.getByRole("button", { name: "Download" }).waitFor();
+  await B.page.keyboard.press("Escape");
+  await box.waitFor({ state: "detached" });
+
+  // The Files panel: a new version arrives live, then Bob comments on it.
+  const sent = (await alice.history(photos.id)).messages.find((m) => m.text.startsWith("Sunset over the bay"));
+  assertEqual(sent.files.map((f) => f.name).sort(), ["agenda.txt", "sunset.jpg"], "the message carries both files");
+  assert(sent.files.find((f) => f.name === "sunset.jpg").width <= 2560, "the photo was scaled down before upload");
+  const agenda = sent.files.find((f) => f.name === "agenda.txt");
+  await B.page.getByRole("button", { name: "Files", exact: true }).click();
+  const panel = B.page.locator(".files-panel");
+  await panel.getByRole("button", { name: "Details of agenda.txt" }).click();
+  await panel.locator(".file-versions li", { hasText: "Version 1" }).waitFor();
+  const res = await fetch(`${opts.base}/api/v1/files/${agenda.id}/versions?comment=${encodeURIComponent("Added the venue")}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${alice.token}`, "content-type": "application/octet-stream" },
+    body: "Agenda\n1. Photos\n2. Dinner at the harbour\n",
+  });
+  assertEqual(res.status, 201, "a new version uploaded");
+  await panel.locator(".file-versions li", { hasText: "Added the venue" }).waitFor();
+  await panel.locator(".file-versions li", { hasText: "Version 2" }).locator(".tag", { hasText: "Current" }).waitFor();
+  await panel.getByRole("textbox", { name: "Comment on this file" }).fill("@alice thanks, looks right");
+  await panel.getByRole("button", { name: "Comment", exact: true }).click();
+  await panel.locator(".file-comments li", { hasText: "@alice thanks, looks right" }).waitFor();
+  // Marked sensitive: the badge shows live on the message and in the panel.
+  await alice.call("PATCH", `/files/${agenda.id}`, { sensitive: true });
+  await msg.locator(".file-card", { hasText: "agenda.txt" }).locator(".tag-sensitive", { hasText: "Sensitive" }).waitFor();
+  await panel.locator(".files-row", { hasText: "agenda.txt" }).locator(".tag-sensitive").waitFor();
+  // An upload shows in Bob's panel live; removed from Alice's tray unsent, it is deleted again.
+  await A.page.locator(".channel .composer input[type=file]").setInputFiles({ name: "draft.txt", mimeType: "text/plain", buffer: Buffer.from("not yet") });
+  await A.page.locator('.channel .tray-item[data-status="done"]', { hasText: "draft.txt" }).waitFor();
+  await panel.locator(".files-row", { hasText: "draft.txt" }).waitFor();
+  await A.page.getByRole("button", { name: "Remove draft.txt" }).click();
+  await panel.locator(".files-row", { hasText: "draft.txt" }).waitFor({ state: "detached" });
+
+  await A.page.getByRole("button", { name: "Files", exact: true }).click();
+  await A.page.locator(".files-panel .files-item", { hasText: "sunset.jpg" }).locator("img.files-thumb").waitFor();
+  await A.page.getByRole("button", { name: "Details of agenda.txt" }).click();
+  await A.page.locator(".files-panel .file-comments li", { hasText: "looks right" }).locator(".mention.mention-me", { hasText: "@alice" }).waitFor();
+  await A.page.locator(".channel .attachment-thumb img").evaluate((img) => img.decode());
+  await screenshot(A.page, shots, "files.png");
+  await A.page.getByRole("button", { name: "Close files" }).click();
+  await B.page.getByRole("button", { name: "Close files" }).click();
+  await openChannel(A.page, general.id);
+  await openChannel(B.page, general.id);
+});
+
 test("a reconnect resumes without gaps or duplicates", async () => {
   const before = wsUrls.length;
   blocked = true;

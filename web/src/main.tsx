@@ -7,6 +7,7 @@ import { applyTheme, settings } from "./state/settings";
 import "./styles/base.css";
 import "./styles/layout.css";
 import "./styles/messages.css";
+import "./styles/files.css";
 
 applyTheme(settings.get());
 settings.subscribe(applyTheme);

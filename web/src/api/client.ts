@@ -45,6 +45,14 @@ import type {
   User,
   UserId,
   UserPage,
+  FileComment,
+  FileId,
+  FileInfo,
+  FileLink,
+  FileLinkVariant,
+  FilePage,
+  FileVersion,
+  UploadOptions,
 } from "./types";
 
 /** An error answered by the server (`{"error":{"code","message"}}`) or a network failure. */
@@ -182,11 +190,18 @@ export class ApiClient {
   history(id: ChannelId, q: HistoryQuery = {}): Promise<HistoryPage> {
     return this.request("GET", `/channels/${id}/messages` + query({ ...q }));
   }
-  send(id: ChannelId, text: string, clientMsgId: string, threadRootId: MessageId | null = null): Promise<Message> {
+  send(
+    id: ChannelId,
+    text: string,
+    clientMsgId: string,
+    threadRootId: MessageId | null = null,
+    fileIds: FileId[] = [],
+  ): Promise<Message> {
     return this.request("POST", `/channels/${id}/messages`, {
       text,
       client_msg_id: clientMsgId,
       thread_root_id: threadRootId,
+      ...(fileIds.length ? { file_ids: fileIds } : {}),
     });
   }
   pins(id: ChannelId): Promise<Message[]> {
@@ -368,6 +383,77 @@ export class ApiClient {
   }
   deleteGeofence(id: ChannelId): Promise<void> {
     return this.request("DELETE", `/channels/${id}/geofence`);
+  }
+
+  // ---------------------------------------------------------------- files
+
+  /**
+   * Uploads a file's raw content into a channel (or a new version of a file), reporting upload
+   * progress; fetch cannot report it, so this uses XMLHttpRequest. Abort through `signal`.
+   */
+  upload(
+    target: { channelId: ChannelId } | { fileId: FileId },
+    file: Blob,
+    name: string,
+    opts: UploadOptions & { onProgress?: (sent: number, total: number) => void; signal?: AbortSignal } = {},
+  ): Promise<FileInfo> {
+    const path =
+      "channelId" in target
+        ? `/channels/${target.channelId}/files` + query({ name, comment: opts.comment, sensitive: opts.sensitive ? "true" : undefined })
+        : `/files/${target.fileId}/versions` + query({ comment: opts.comment });
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open("POST", this.base + path);
+      const token = this.opts.getToken();
+      if (token) xhr.setRequestHeader("authorization", `Bearer ${token}`);
+      xhr.setRequestHeader("content-type", "application/octet-stream");
+      xhr.setRequestHeader("accept", "application/json");
+      xhr.upload.onprogress = (e) => opts.onProgress?.(e.loaded, e.lengthComputable ? e.total : file.size);
+      xhr.onerror = () => reject(new ApiError(0, "network", "network error"));
+      xhr.onabort = () => reject(new ApiError(0, "aborted", "aborted"));
+      xhr.onload = () => {
+        let data: unknown = null;
+        try {
+          data = xhr.responseText ? JSON.parse(xhr.responseText) : null;
+        } catch {
+          data = null;
+        }
+        if (xhr.status >= 200 && xhr.status < 300) {
+          resolve(data as FileInfo);
+          return;
+        }
+        const err = (data as { error?: { code?: string; message?: string } } | null)?.error;
+        if (xhr.status === 401 && token) this.opts.onUnauthorized?.();
+        reject(new ApiError(xhr.status, err?.code ?? "http_" + xhr.status, err?.message ?? xhr.statusText));
+      };
+      opts.signal?.addEventListener("abort", () => xhr.abort());
+      xhr.send(file);
+    });
+  }
+  channelFiles(id: ChannelId, before?: FileId, limit = 50): Promise<FilePage> {
+    return this.request("GET", `/channels/${id}/files` + query({ before, limit }));
+  }
+  file(id: FileId): Promise<FileInfo> {
+    return this.request("GET", `/files/${id}`);
+  }
+  deleteFile(id: FileId): Promise<void> {
+    return this.request("DELETE", `/files/${id}`);
+  }
+  fileVersions(id: FileId): Promise<FileVersion[]> {
+    return this.request("GET", `/files/${id}/versions`);
+  }
+  restoreFileVersion(id: FileId, version: number): Promise<FileInfo> {
+    return this.request("POST", `/files/${id}/versions/${version}/restore`);
+  }
+  fileComments(id: FileId): Promise<FileComment[]> {
+    return this.request("GET", `/files/${id}/comments`);
+  }
+  commentFile(id: FileId, text: string, version?: number): Promise<FileComment> {
+    return this.request("POST", `/files/${id}/comments`, version === undefined ? { text } : { text, version });
+  }
+  /** A signed link that works without a token until it expires (for `<img src>`, downloads). */
+  fileLink(id: FileId, variant: FileLinkVariant, version?: number): Promise<FileLink> {
+    return this.request("POST", `/files/${id}/link`, version === undefined ? { variant } : { variant, version });
   }
 
   // Apps (app.install).

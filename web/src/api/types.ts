@@ -69,6 +69,8 @@ export interface Message {
   deleted: boolean;
   pinned: boolean;
   reactions: Reaction[];
+  /** Attached files (absent from servers before files). */
+  files?: FileRef[];
 }
 
 export interface MessageVersion {
@@ -146,7 +148,8 @@ export type ChatEvent =
   | { type: "member.joined"; channel_id: ChannelId; user_id: UserId; actor_id: UserId }
   | { type: "member.left"; channel_id: ChannelId; user_id: UserId; actor_id: UserId }
   | { type: "typing"; channel_id: ChannelId; user_id: UserId; thread_root_id: MessageId | null }
-  | { type: "presence"; user_id: UserId; status: PresenceStatus };
+  | { type: "presence"; user_id: UserId; status: PresenceStatus }
+  | FileEvent;
 
 export type ServerFrame =
   | { type: "hello"; user_id: UserId; position: Position; replayed: number }
@@ -440,3 +443,84 @@ export interface ComplianceExportRequest {
   to?: string;
   include_files: boolean;
 }
+
+// ---------------------------------------------------------------- files (concord-proto files.rs)
+
+export type FileId = number;
+
+/** A file as a message shows it. */
+export interface FileRef {
+  id: FileId;
+  name: string;
+  /** Detected from the content, not the name. */
+  mime: string;
+  size: number;
+  version: number;
+  width: number | null;
+  height: number | null;
+}
+
+export interface FileInfo {
+  id: FileId;
+  channel_id: ChannelId;
+  name: string;
+  mime: string;
+  size: number;
+  sha256: string;
+  version: number;
+  sensitive: boolean;
+  /** Downloads are watermarked and audited (the file's flag or its channel's). */
+  effective_sensitive: boolean;
+  width: number | null;
+  height: number | null;
+  created_by: UserId;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface FileVersion {
+  version: number;
+  size: number;
+  mime: string;
+  sha256: string;
+  width: number | null;
+  height: number | null;
+  uploaded_by: UserId;
+  uploaded_at: string;
+  comment: string | null;
+  restored_from: number | null;
+}
+
+export interface FileComment {
+  id: number;
+  file_id: FileId;
+  version: number;
+  author_id: UserId;
+  text: string;
+  mentions: UserId[];
+  created_at: string;
+}
+
+export interface FilePage {
+  files: FileInfo[];
+  next_before: FileId | null;
+}
+
+export type FileLinkVariant = "content" | "thumbnail" | "preview";
+
+export interface FileLink {
+  /** A path under the server's origin that works without a token until `expires_at`. */
+  url: string;
+  expires_at: string;
+}
+
+export interface UploadOptions {
+  comment?: string;
+  sensitive?: boolean;
+}
+
+export type FileEvent =
+  | { type: "file.created"; file: FileInfo }
+  | { type: "file.updated"; file: FileInfo }
+  | { type: "file.deleted"; channel_id: ChannelId; file_id: FileId }
+  | { type: "file.commented"; channel_id: ChannelId; comment: FileComment };

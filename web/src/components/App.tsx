@@ -22,6 +22,7 @@ const DirectoryPage = lazyComponent(() => import("./Directory").then((m) => m.Di
 const AdminConsole = lazyComponent(() => import("./Admin").then((m) => m.AdminConsole));
 const ProfilePanel = lazyComponent(() => import("./Profile").then((m) => m.ProfilePanel));
 const SearchPage = lazyComponent(() => import("./Search").then((m) => m.SearchPage));
+const FilesPanel = lazyComponent(() => import("./Files").then((m) => m.FilesPanel));
 const ChannelSettingsDialog = lazyComponent(() => import("./ChannelSettings").then((m) => m.ChannelSettingsDialog));
 
 function Home() {
@@ -134,6 +135,7 @@ function Shell() {
   if (channelId !== null && threadRootId !== null) side = <ThreadPanel rootId={threadRootId} />;
   else if (channelId !== null && panel === "pins") side = <PinsPanel channelId={channelId} />;
   else if (channelId !== null && panel === "members") side = <MembersPanel channelId={channelId} />;
+  else if (channelId !== null && panel === "files") side = <FilesPanel channelId={channelId} />;
   else if (channelId !== null && panel === "profile" && profileUserId !== null) side = <ProfilePanel userId={profileUserId} />;
 
   return (

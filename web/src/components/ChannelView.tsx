@@ -1,5 +1,6 @@
 // A channel or DM: header, the virtualised history (older pages load as you scroll up), who is
-// typing, and the composer. Pins and members open in the side panel.
+// typing, and the composer; files dropped anywhere on it are attached. Pins, members and files
+// open in the side panel.
 
 import { useEffect, useMemo, useState } from "preact/hooks";
 import type { MyChannel } from "../api/types";
@@ -24,7 +25,8 @@ import { permissions, showChannelSettings } from "../state/perms";
 import { useStore } from "../state/store";
 import { buildRows, type Row } from "../util/rows";
 import { displayName } from "./common";
-import { Composer } from "./Composer";
+import { attachFiles, Composer } from "./Composer";
+import { MAX_ATTACHMENTS } from "../state/attachments";
 import { Icon } from "./icons";
 import { MessageItem } from "./MessageItem";
 import { SearchBox } from "./SearchBox";
@@ -140,8 +142,10 @@ export function ChannelView({ channelId }: { channelId: number }) {
   const ready = useStore(ui, (u) => u.ready);
   const marker = useStore(ui, (u) => u.unreadMarker[channelId]);
   const atBottom = useStore(ui, (u) => u.atBottom);
+  const panel = useStore(ui, (u) => u.panel);
   const perms = useStore(permissions, (p) => p);
   const [jump, setJump] = useState(0);
+  const [dragging, setDragging] = useState(false);
   const focus = useStore(ui, (u) => (u.focus?.channelId === channelId ? u.focus.seq : null));
   const focusKey = useMemo(() => {
     if (focus === null) return null;
@@ -184,7 +188,32 @@ export function ChannelView({ channelId }: { channelId: number }) {
   const display = isNamed ? `#${title}` : title;
 
   return (
-    <section class="channel" aria-labelledby="channel-title">
+    <section
+      class={`channel ${dragging ? "dragging" : ""}`}
+      aria-labelledby="channel-title"
+      onDragOver={(e) => {
+        if (!e.dataTransfer?.types.includes("Files")) return;
+        e.preventDefault();
+        e.dataTransfer.dropEffect = "copy";
+        if (!dragging) setDragging(true);
+      }}
+      onDragLeave={(e) => {
+        // Leaving for a child is not leaving the channel.
+        if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setDragging(false);
+      }}
+      onDrop={(e) => {
+        if (!e.dataTransfer?.types.includes("Files")) return;
+        e.preventDefault();
+        setDragging(false);
+        attachFiles(channelId, null, [...e.dataTransfer.files], t("files.tooMany", { n: MAX_ATTACHMENTS }));
+      }}
+    >
+      {dragging && (
+        <div class="drop-overlay" aria-hidden="true">
+          <Icon name="paperclip" size={28} />
+          <span>{t("files.drop")}</span>
+        </div>
+      )}
       <header class="channel-head">
         <button type="button" class="icon-btn drawer-open" aria-label={t("sidebar.open")} onClick={() => patchUi({ drawerOpen: true })}>
           <Icon name="menu" />
@@ -218,6 +247,16 @@ export function ChannelView({ channelId }: { channelId: number }) {
             onClick={() => patchUi({ panel: ui.get().panel === "pins" ? null : "pins", threadRootId: null })}
           >
             <Icon name="pin" />
+          </button>
+          <button
+            type="button"
+            class="icon-btn"
+            aria-label={t("files.panel")}
+            title={t("files.panel")}
+            aria-pressed={panel === "files"}
+            onClick={() => patchUi({ panel: panel === "files" ? null : "files", threadRootId: null })}
+          >
+            <Icon name="files" />
           </button>
           {mc && showChannelSettings(perms, mc.channel.kind) && (
             <button

@@ -1,16 +1,27 @@
 // The message composer: a growing textarea (Enter sends, Shift+Enter breaks the line), the
-// @mention autocomplete from the channel's members, and typing notifications.
+// @mention autocomplete from the channel's members, typing notifications, and attachments
+// (the paperclip's file picker, pasted images; uploads start at once, shown in the tray).
 
 import { useMemo, useRef, useState } from "preact/hooks";
 import type { ChannelId, MessageId, User } from "../api/types";
 import { useT } from "../i18n";
-import { chat, reportError, sendMessage, sendTyping } from "../state/app";
+import { chat, reportError, sendMessage, sendTyping, showToast } from "../state/app";
+import { canSend, fileIdsOf, MAX_ATTACHMENTS, type Attachment } from "../state/attachments";
+import { addAttachments, clearTray, trayKey, trays } from "../state/filesController";
 import { insertMention, matchMentions, mentionQueryAt, type MentionCandidate, type MentionQuery } from "../state/mentions";
 import { useStore } from "../state/store";
+import { AttachmentTray } from "./Attachments";
 import { Avatar, displayName } from "./common";
 import { Icon } from "./icons";
 
 const EMPTY: number[] = [];
+const NO_ATTACHMENTS: Attachment[] = [];
+
+/** Adds files to a conversation's tray, saying so when some did not fit. */
+export function attachFiles(channelId: number, threadRootId: number | null, list: File[], tooMany: string): void {
+  if (list.length === 0) return;
+  if (addAttachments(channelId, threadRootId, list) > 0) showToast(tooMany);
+}
 
 export function Composer({
   channelId,
@@ -31,6 +42,10 @@ export function Composer({
   const [query, setQuery] = useState<{ q: MentionQuery; caret: number } | null>(null);
   const [selected, setSelected] = useState(0);
   const area = useRef<HTMLTextAreaElement>(null);
+  const picker = useRef<HTMLInputElement>(null);
+  const tray = useStore(trays, (all) => all[trayKey(channelId, threadRootId)] ?? NO_ATTACHMENTS);
+  const sendable = canSend(tray, text);
+  const attach = (list: File[]) => attachFiles(channelId, threadRootId, list, t("files.tooMany", { n: MAX_ATTACHMENTS }));
 
   const members = useMemo(() => memberIds.map((id) => users[id]).filter((u): u is User => !!u), [memberIds, users]);
   const candidates: MentionCandidate[] = query ? matchMentions(members, query.q.query, me?.id ?? null) : [];
@@ -59,12 +74,14 @@ export function Composer({
   };
 
   const submit = () => {
+    if (!canSend(tray, text)) return;
     const body = text.trim();
-    if (!body) return;
+    const fileIds = fileIdsOf(tray);
     setText("");
     setQuery(null);
     if (area.current) area.current.style.height = "auto";
-    sendMessage(channelId, body, threadRootId).catch(reportError);
+    clearTray(channelId, threadRootId);
+    sendMessage(channelId, body, threadRootId, fileIds).catch(reportError);
   };
 
   const onKeyDown = (e: KeyboardEvent) => {
@@ -133,7 +150,30 @@ export function Composer({
           ))}
         </ul>
       )}
+      <AttachmentTray tray={tray} channelId={channelId} threadRootId={threadRootId} />
       <div class="composer-box">
+        <button
+          type="button"
+          class="icon-btn attach-btn"
+          aria-label={t("files.attach")}
+          title={t("files.attach")}
+          onClick={() => picker.current?.click()}
+        >
+          <Icon name="paperclip" size={18} />
+        </button>
+        <input
+          ref={picker}
+          type="file"
+          multiple
+          class="file-input"
+          tabIndex={-1}
+          aria-hidden="true"
+          onChange={(e) => {
+            const el = e.currentTarget;
+            attach([...(el.files ?? [])]);
+            el.value = "";
+          }}
+        />
         <textarea
           ref={area}
           rows={1}
@@ -158,8 +198,14 @@ export function Composer({
           onKeyDown={onKeyDown}
           onClick={(e) => updateQuery(e.currentTarget.value, e.currentTarget.selectionStart ?? 0)}
           onBlur={() => setQuery(null)}
+          onPaste={(e) => {
+            const pasted = [...(e.clipboardData?.files ?? [])];
+            if (pasted.length === 0) return;
+            e.preventDefault();
+            attach(pasted);
+          }}
         />
-        <button type="button" class="send-btn" aria-label={t("composer.send")} title={t("composer.send")} disabled={!text.trim()} onClick={submit}>
+        <button type="button" class="send-btn" aria-label={t("composer.send")} title={t("composer.send")} disabled={!sendable} onClick={submit}>
           <Icon name="send" size={18} />
         </button>
       </div>

@@ -1,5 +1,5 @@
-// One message: author, time, Markdown body, edit marker (opens the edit history), reactions,
-// thread link, and the actions toolbar (react, reply, edit, pin, delete).
+// One message: author, time, Markdown body, attachments, edit marker (opens the edit history),
+// reactions, thread link, and the actions toolbar (react, reply, edit, pin, delete).
 
 import { useState } from "preact/hooks";
 import type { Message, MyChannel } from "../api/types";
@@ -9,6 +9,7 @@ import { Markdown } from "../markdown/render";
 import { renderContext } from "../markdown/context";
 import { chat, deleteMessage, editMessage, openProfile, openThread, reportError, toggleReaction, togglePin } from "../state/app";
 import { useStore } from "../state/store";
+import { MessageAttachments } from "./Attachments";
 import { Avatar, displayName } from "./common";
 import { ConfirmDialog, EditHistoryDialog } from "./Dialogs";
 import { Icon } from "./icons";
@@ -168,6 +169,7 @@ export function MessageItem({
             )}
           </div>
         )}
+        {!m.deleted && m.files && m.files.length > 0 && <MessageAttachments list={m.files} />}
         {m.reactions.length > 0 && !m.deleted && (
           <div class="reactions">
             {m.reactions.map((r) => {

@@ -28,6 +28,10 @@ const paths = {
   chevronDown: "M6 9l6 6 6-6",
   building: "M4 21V5l8-3v19M12 8h8v13M7 8h2M7 12h2M7 16h2M15 12h2M15 16h2M2 21h20",
   search: "M11 4a7 7 0 1 0 0 14 7 7 0 0 0 0-14zM20 20l-4-4",
+  paperclip: "M20 11.5 12.5 19a5 5 0 0 1-7-7l8-8a3.3 3.3 0 0 1 4.7 4.7l-8 8a1.7 1.7 0 0 1-2.4-2.4L15 7",
+  file: "M6 3h8l4 4v14H6zM14 3v4h4",
+  download: "M12 4v11M7 10l5 5 5-5M5 20h14",
+  files: "M8 3h7l4 4v11H8zM15 3v4h4M5 7v14h11",
 } as const;
 
 export type IconName = keyof typeof paths;

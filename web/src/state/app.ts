@@ -3,7 +3,7 @@
 // and render the stores; the rules themselves live in the pure modules (chat, unread, resume).
 
 import { ApiClient, ApiError } from "../api/client";
-import type { ChannelId, Message, MessageId, MyChannel, User, UserId, UserProfile } from "../api/types";
+import type { ChannelId, FileId, Message, MessageId, MyChannel, User, UserId, UserProfile } from "../api/types";
 import { currentT } from "../i18n";
 import { Realtime, type ConnectionStatus } from "../realtime/socket";
 import type { FrameAction } from "../realtime/resume";
@@ -16,6 +16,7 @@ import {
   prependPage,
   type ChatState,
 } from "./chat";
+import { onFileEvent, resyncFiles } from "./filesController";
 import { navigate, route } from "./router";
 import { permissions, showDirectory } from "./perms";
 import { mergeServerPrefs, settings, updateSettings } from "./settings";
@@ -51,7 +52,7 @@ export interface UiState {
   ready: boolean;
   threadRootId: MessageId | null;
   drawerOpen: boolean;
-  panel: "pins" | "members" | "profile" | null;
+  panel: "pins" | "members" | "profile" | "files" | null;
   /** Whose profile the side panel shows (panel "profile"). */
   profileUserId: UserId | null;
   /** The channel settings dialog (membership rule, geofence) is open. */
@@ -203,6 +204,7 @@ function handleAction(action: FrameAction): void {
         if (m.channel_id === v.readingChannelId && m.sender_id !== v.meId) scheduleMarkRead();
         notify(result.state.channels[m.channel_id], m, v);
       }
+      if (event.type.startsWith("file.")) onFileEvent(event as Parameters<typeof onFileEvent>[0]);
       if (event.type === "channel.created") syncPresence(false);
       if (event.type === "member.joined" || event.type === "member.left") {
         if (event.channel_id === activeChannelId()) syncPresence(false);
@@ -222,6 +224,7 @@ export async function refresh(): Promise<void> {
   const [channels] = await Promise.all([loadChannels(), loadPermissions().then(loadDirectory), loadMyProfile()]);
   const wasReady = ui.get().ready;
   chat.set((c) => ({ ...c, timelines: {}, threads: {} }));
+  if (wasReady) resyncFiles();
   patchUi({ ready: true });
   // On the first load the channel view opens its channel when it sees `ready`; after a resync
   // the open views are reloaded here.
@@ -452,11 +455,16 @@ function newClientMsgId(): string {
 }
 
 /** Sends a message; it shows as pending until the server has it, and can be retried. */
-export async function sendMessage(channelId: ChannelId, text: string, threadRootId: MessageId | null): Promise<void> {
+export async function sendMessage(
+  channelId: ChannelId,
+  text: string,
+  threadRootId: MessageId | null,
+  fileIds: FileId[] = [],
+): Promise<void> {
   const clientMsgId = newClientMsgId();
   chat.set((c) => ({
     ...c,
-    pending: [...c.pending, { clientMsgId, channelId, threadRootId, text, failed: false }],
+    pending: [...c.pending, { clientMsgId, channelId, threadRootId, text, failed: false, fileIds }],
   }));
   await deliver(clientMsgId);
 }
@@ -465,7 +473,7 @@ async function deliver(clientMsgId: string): Promise<void> {
   const p = chat.get().pending.find((x) => x.clientMsgId === clientMsgId);
   if (!p) return;
   try {
-    const message = await api.send(p.channelId, p.text, clientMsgId, p.threadRootId);
+    const message = await api.send(p.channelId, p.text, clientMsgId, p.threadRootId, p.fileIds ?? []);
     // The stream delivers it too; this covers a stream that is down right now.
     insertSent(message);
   } catch (e) {

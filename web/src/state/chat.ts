@@ -32,6 +32,8 @@ export interface PendingMessage {
   threadRootId: MessageId | null;
   text: string;
   failed: boolean;
+  /** Uploaded files the message attaches. */
+  fileIds?: number[];
 }
 
 export interface ChatState {
@@ -267,6 +269,12 @@ export function applyEvent(state: ChatState, event: ChatEvent, viewer: Viewer, n
     case "presence":
       if (state.presence[event.user_id] === event.status) return done(state);
       return done({ ...state, presence: { ...state.presence, [event.user_id]: event.status } });
+    // Files have their own state (state/files.ts); messages keep the reference they were sent with.
+    case "file.created":
+    case "file.updated":
+    case "file.deleted":
+    case "file.commented":
+      return done(state);
   }
 }
 
