@@ -18,6 +18,7 @@ mod dlp;
 mod dynamic;
 mod export;
 mod files;
+mod files_s3;
 mod files_storage;
 mod ldap;
 mod messages;
