@@ -17,6 +17,9 @@ mod files;
 mod apps;
 pub use apps::{AppRecord, AppStore, AppTokenGrant, NewApp};
 mod retention;
+// File search: the reads a rebuild of the index needs (`FileSearchStore`).
+mod file_search;
+pub use file_search::FileSearchStore;
 use async_trait::async_trait;
 use concord_proto::{
     AssignmentId, AuditEntry, Channel, ChannelId, ChannelKind, DepartmentId, Member, MemberRole,
@@ -378,7 +381,7 @@ pub struct MembershipSync {
 }
 
 #[async_trait]
-pub trait Store: FileStore + AppStore + Send + Sync + 'static {
+pub trait Store: FileStore + FileSearchStore + AppStore + Send + Sync + 'static {
     // Dynamic membership: rules, geofences, locations.
     async fn channel_policies(&self) -> Result<Vec<ChannelPolicyRecord>, StoreError>;
     /// Sets (`Some`) or removes a channel's rule or geofence, with its audit entry.
