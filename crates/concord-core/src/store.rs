@@ -19,13 +19,13 @@ pub use apps::{AppRecord, AppStore, AppTokenGrant, NewApp};
 mod retention;
 // File search: the reads a rebuild of the index needs (`FileSearchStore`).
 mod file_search;
-pub use file_search::FileSearchStore;
 use async_trait::async_trait;
 use concord_proto::{
     AssignmentId, AuditEntry, Channel, ChannelId, ChannelKind, DepartmentId, Member, MemberRole,
     Message, MessageId, MessageVersion, MyChannel, Position, RoleId, StoredEvent, Subject, User,
     UserId, UserStatus,
 };
+pub use file_search::FileSearchStore;
 pub use files::{FileStore, FileUpdate, NewFile, NewFileComment, NewFileVersion};
 use jiff::Timestamp;
 pub use retention::{
@@ -627,7 +627,7 @@ pub trait Store: FileStore + FileSearchStore + AppStore + Send + Sync + 'static 
     /// The newest position of the log (its pruned-through mark when the log is empty).
     async fn log_head(&self) -> Result<Position, StoreError>;
     /// Messages with `id > after`, ascending by id, at most `limit`, tombstones included,
-    /// without reactions: for rebuilding the search index.
+    /// without reactions (with attached files): for rebuilding the search index.
     async fn messages_after(
         &self,
         after: MessageId,

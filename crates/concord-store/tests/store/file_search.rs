@@ -4,7 +4,11 @@ use super::{Fixture, at, channel, user};
 use concord_core::store::{NewFile, NewFileVersion};
 use concord_proto::{ChannelKind, FileId};
 
-fn new_file(channel_id: concord_proto::ChannelId, name: &str, by: concord_proto::UserId) -> NewFile {
+fn new_file(
+    channel_id: concord_proto::ChannelId,
+    name: &str,
+    by: concord_proto::UserId,
+) -> NewFile {
     NewFile {
         channel_id,
         name: name.into(),
@@ -28,9 +32,18 @@ async fn files_after_lists_live_files_of_every_channel_in_id_order(f: Fixture) {
     let alice = user(&store, "alice").await;
     let public = channel(&store, "open", ChannelKind::Public, &[alice]).await;
     let private = channel(&store, "closed", ChannelKind::Private, &[alice]).await;
-    let a = store.create_file(new_file(public, "a.txt", alice)).await.unwrap();
-    let b = store.create_file(new_file(private, "bb.txt", alice)).await.unwrap();
-    let c = store.create_file(new_file(public, "ccc.txt", alice)).await.unwrap();
+    let a = store
+        .create_file(new_file(public, "a.txt", alice))
+        .await
+        .unwrap();
+    let b = store
+        .create_file(new_file(private, "bb.txt", alice))
+        .await
+        .unwrap();
+    let c = store
+        .create_file(new_file(public, "ccc.txt", alice))
+        .await
+        .unwrap();
     store.delete_file(b.id, at(3)).await.unwrap();
 
     let all = store.files_after(FileId(0), 10).await.unwrap();
@@ -42,7 +55,10 @@ async fn files_after_lists_live_files_of_every_channel_in_id_order(f: Fixture) {
     let first = store.files_after(FileId(0), 1).await.unwrap();
     assert_eq!(first.len(), 1);
     let rest = store.files_after(first[0].id, 10).await.unwrap();
-    assert_eq!(rest.iter().map(|file| file.id).collect::<Vec<_>>(), vec![c.id]);
+    assert_eq!(
+        rest.iter().map(|file| file.id).collect::<Vec<_>>(),
+        vec![c.id]
+    );
     assert!(store.files_after(c.id, 10).await.unwrap().is_empty());
 }
 

@@ -1,0 +1,166 @@
+//! The searchable text of files, extracted apart from the indexer: reading a file from the blob
+//! store and parsing a PDF can take seconds, and message indexing must not wait for it.
+//!
+//! The indexer indexes a new or changed file at once by its name and asks for its text here; a
+//! bounded number of workers (`search.file_text_workers`) extract it (text files and PDFs, up to
+//! `[files] max_processing_bytes`, cut to `search.file_text_max_chars`) and hand the result
+//! back, and the indexer then re-indexes the file with its text if it is still the same content.
+//! A rebuild extracts inline instead ([`FileTexts::extract`]), with the same bound.
+
+use crate::files::Files;
+use concord_media::FileKind;
+use concord_proto::FileInfo;
+use concord_search::FileDoc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use tokio::sync::{Semaphore, mpsc};
+
+/// Extractions waiting or running at most; past this new ones are dropped (the file stays
+/// searchable by name; a reindex extracts it).
+const MAX_PENDING: usize = 10_000;
+
+/// A file whose content's text is wanted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TextJob {
+    pub file_id: i64,
+    pub sha256: String,
+    pub size: i64,
+    pub kind: FileKind,
+}
+
+/// The text extracted for a job (empty when the content has none or could not be read).
+#[derive(Clone, Debug)]
+pub struct ExtractedText {
+    pub file_id: i64,
+    pub sha256: String,
+    pub text: String,
+}
+
+/// The kind of content text can be extracted from, by its detected type.
+pub fn text_kind(mime: &str) -> Option<FileKind> {
+    let essence = mime.split(';').next().unwrap_or(mime).trim();
+    match essence {
+        "application/pdf" => Some(FileKind::Pdf),
+        "text/plain" => Some(FileKind::Text),
+        "text/html" | "image/svg+xml" | "application/xml" => Some(FileKind::Markup),
+        _ => None,
+    }
+}
+
+/// The job for `file`'s current content, if it may have text.
+pub fn job_for(file: &FileInfo) -> Option<TextJob> {
+    text_kind(&file.mime).map(|kind| TextJob {
+        file_id: file.id.0,
+        sha256: file.sha256.clone(),
+        size: file.size,
+        kind,
+    })
+}
+
+/// The index's view of a file with `text`.
+pub fn file_doc(file: &FileInfo, text: String) -> FileDoc {
+    FileDoc {
+        file_id: file.id.0,
+        channel_id: file.channel_id.0,
+        uploader_id: file.created_by.0,
+        created_at_ms: file.created_at.as_millisecond(),
+        name: file.name.clone(),
+        text,
+        content_sha256: file.sha256.clone(),
+    }
+}
+
+/// Text extraction with bounded concurrency. Cloning shares.
+#[derive(Clone)]
+pub struct FileTexts {
+    files: Arc<Files>,
+    max_chars: usize,
+    workers: Arc<Semaphore>,
+    /// Jobs queued or running, so the same content of a file is extracted once at a time.
+    pending: Arc<Mutex<HashSet<(i64, String)>>>,
+}
+
+impl FileTexts {
+    pub fn new(files: Arc<Files>, max_chars: usize, workers: usize) -> Self {
+        FileTexts {
+            files,
+            max_chars,
+            workers: Arc::new(Semaphore::new(workers.max(1))),
+            pending: Arc::default(),
+        }
+    }
+
+    /// Extracts the job's text now, waiting for a worker.
+    pub async fn extract(&self, job: &TextJob) -> String {
+        if self.max_chars == 0 {
+            return String::new();
+        }
+        let Ok(_permit) = self.workers.acquire().await else {
+            return String::new();
+        };
+        let text = self
+            .files
+            .text_of(&job.sha256, job.size, job.kind)
+            .await
+            .unwrap_or_default();
+        match text.char_indices().nth(self.max_chars) {
+            Some((cut, _)) => text[..cut].to_string(),
+            None => text,
+        }
+    }
+
+    /// Extracts the job's text on a task of its own and sends it to `done`. Returns false when
+    /// the job was dropped (too many pending) or is already pending.
+    pub fn spawn(&self, job: TextJob, done: mpsc::UnboundedSender<ExtractedText>) -> bool {
+        if self.max_chars == 0 {
+            return false;
+        }
+        let key = (job.file_id, job.sha256.clone());
+        {
+            let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            if pending.len() >= MAX_PENDING {
+                tracing::warn!(
+                    file_id = job.file_id,
+                    "too many file texts waiting for extraction; this file is searchable by name \
+                     only until a reindex"
+                );
+                return false;
+            }
+            if !pending.insert(key.clone()) {
+                return false;
+            }
+        }
+        let texts = self.clone();
+        tokio::spawn(async move {
+            let text = texts.extract(&job).await;
+            texts
+                .pending
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&key);
+            let _ = done.send(ExtractedText {
+                file_id: job.file_id,
+                sha256: job.sha256,
+                text,
+            });
+        });
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_kinds_follow_the_detected_type() {
+        assert_eq!(text_kind("application/pdf"), Some(FileKind::Pdf));
+        assert_eq!(
+            text_kind("text/plain; charset=gb18030"),
+            Some(FileKind::Text)
+        );
+        assert_eq!(text_kind("text/html"), Some(FileKind::Markup));
+        assert_eq!(text_kind("image/png"), None);
+        assert_eq!(text_kind("application/zip"), None);
+    }
+}
