@@ -16,6 +16,7 @@ mod cli;
 mod config_example;
 mod dlp;
 mod dynamic;
+mod file_search;
 mod files;
 mod files_storage;
 mod ldap;
