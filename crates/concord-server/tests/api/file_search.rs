@@ -524,3 +524,54 @@ async fn online_reindex_keeps_answering_and_ends_with_the_same_results() {
     let body = search(&app, &alice, &queries[2]).await;
     assert_eq!(file_ids(&body), vec![pdf]);
 }
+
+/// `concord search reindex --server URL --token TOKEN` asks the running server to rebuild online
+/// and follows it to the end; without a token it refuses, and a non-admin's token is refused.
+#[tokio::test]
+async fn cli_reindexes_a_running_server_online() {
+    let app = spawn_app().await;
+    let admin = app.admin("root").await;
+    let alice = app.user("alice").await;
+    let room = app.channel(&alice, "help", "public", &[]).await;
+    let manual = upload(&app, &alice, room, "手册.txt", b"operator manual".to_vec()).await;
+    search_until(&app, &alice, &[("q", "manual"), ("kind", "file")], |b| {
+        file_ids(b) == [manual]
+    })
+    .await;
+    let server = app.url("");
+    let run = move |token: Option<String>| {
+        let server = server.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_concord"));
+            for (key, _) in std::env::vars() {
+                if key.starts_with("CONCORD_") {
+                    cmd.env_remove(key);
+                }
+            }
+            cmd.args(["search", "reindex", "--server", &server]);
+            if let Some(token) = token {
+                cmd.args(["--token", &token]);
+            }
+            let out = cmd.output().unwrap();
+            (
+                out.status.success(),
+                String::from_utf8_lossy(&out.stderr).to_string(),
+            )
+        })
+    };
+    let (ok, log) = run(None).await.unwrap();
+    assert!(!ok && log.contains("token"), "{log}");
+    let (ok, log) = run(Some(alice.token.clone())).await.unwrap();
+    assert!(!ok && log.contains("403"), "{log}");
+    let (ok, log) = run(Some(admin.token.clone())).await.unwrap();
+    assert!(ok, "{log}");
+    assert!(log.contains("the new index is in use"), "{log}");
+    let (_, status) = app
+        .get(Some(&admin.token), "/api/v1/admin/search/reindex")
+        .await;
+    assert_eq!(status["state"], "done", "{status}");
+    assert_eq!(
+        file_ids(&search(&app, &alice, &[("q", "手"), ("kind", "file")]).await),
+        vec![manual]
+    );
+}
