@@ -125,13 +125,13 @@ impl SearchRequest {
         }
     }
 
-    /// Whether any filter other than the channel scope narrows the search.
+    /// Whether any filter other than the channel scope (and the kind: "every file" is no
+    /// search) narrows the search.
     fn has_narrowing_filter(&self) -> bool {
         self.sender_id.is_some()
             || self.from_ms.is_some()
             || self.to_ms.is_some()
             || self.has_file
-            || self.kind != KindFilter::All
             || self.in_thread
             || self.mentions.is_some()
     }
