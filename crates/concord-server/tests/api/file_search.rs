@@ -575,3 +575,67 @@ async fn cli_reindexes_a_running_server_online() {
         vec![manual]
     );
 }
+
+/// Retention removes a file with the message that carried it, and the index follows its
+/// `file.deleted`: the file is no longer found, the file still carried by a kept message is.
+#[tokio::test]
+async fn retention_removes_expired_files_from_the_index() {
+    let app = spawn_app_with_manual_clock().await;
+    let clock = app.clock.clone().unwrap();
+    let admin = app.admin("admin").await;
+    let room = app.channel(&admin, "archive", "public", &[]).await;
+    let (status, body) = app
+        .put_json(
+            Some(&admin.token),
+            "/api/v1/retention/policies",
+            json!({"scope": "org", "keep_days": 30}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let old = upload(&app, &admin, room, "旧报表.txt", b"expired ledger".to_vec()).await;
+    let path = format!("/api/v1/channels/{room}/messages");
+    let (status, _) = app
+        .post(
+            Some(&admin.token),
+            &path,
+            json!({"text": "old", "file_ids": [old]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    clock.advance(jiff::SignedDuration::from_hours(24 * 31));
+    let admin = TestUser {
+        token: app.login("admin", PASSWORD).await,
+        ..admin
+    };
+    let fresh = upload(&app, &admin, room, "新报表.txt", b"current ledger".to_vec()).await;
+    let (status, _) = app
+        .post(
+            Some(&admin.token),
+            &path,
+            json!({"text": "new", "file_ids": [fresh]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let params = [("q", "ledger"), ("kind", "file")];
+    search_until(&app, &admin, &params, |b| {
+        let mut ids = file_ids(b);
+        ids.sort_unstable();
+        ids == [old, fresh]
+    })
+    .await;
+
+    let (status, report) = app
+        .post(
+            Some(&admin.token),
+            "/api/v1/retention/run",
+            json!({"dry_run": false}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["files"], 1, "{report}");
+    search_until(&app, &admin, &params, |b| file_ids(b) == [fresh]).await;
+    assert_eq!(
+        file_ids(&search(&app, &admin, &[("q", "报表"), ("kind", "file")]).await),
+        vec![fresh]
+    );
+}
