@@ -40,6 +40,8 @@ import type {
   MyChannel,
   SearchPage,
   SearchParams,
+  FileId,
+  FileLink,
   ThreadPage,
   User,
   UserId,
@@ -226,6 +228,10 @@ export class ApiClient {
   /** Messages in the channels the caller may read (`GET /search`). */
   search(q: SearchParams): Promise<SearchPage> {
     return this.request("GET", "/search" + query({ ...q }));
+  }
+  /** An expiring link to a file's current content (a search hit's file). */
+  fileLink(id: FileId): Promise<FileLink> {
+    return this.request("POST", `/files/${id}/link`, { variant: "content" });
   }
 
   // ---------------------------------------------------------------- organisation
