@@ -43,6 +43,9 @@ struct Inner {
     context: Option<Context>,
     /// Held while an online reindex runs: one at a time.
     reindexing: Arc<tokio::sync::Mutex<()>>,
+    /// The running reindex, aborted on shutdown (a rebuild of millions of messages must not
+    /// hold it up; what it leaves behind is a `.new` directory the next one removes).
+    reindex_task: Mutex<Option<JoinHandle<()>>>,
     status: Mutex<ReindexStatus>,
 }
 
@@ -110,6 +113,7 @@ impl Search {
                 follower: Mutex::new(None),
                 context: None,
                 reindexing: Arc::new(tokio::sync::Mutex::new(())),
+                reindex_task: Mutex::new(None),
                 status: Mutex::new(ReindexStatus::default()),
             }),
         }
@@ -149,6 +153,7 @@ impl Search {
                 follower: Mutex::new(None),
                 context: Some(context),
                 reindexing: Arc::new(tokio::sync::Mutex::new(())),
+                reindex_task: Mutex::new(None),
                 status: Mutex::new(ReindexStatus::default()),
             }),
         };
@@ -231,7 +236,7 @@ impl Search {
         };
         *lock(&self.inner.status) = status.clone();
         let search = self.clone();
-        tokio::spawn(async move {
+        let task = tokio::spawn(async move {
             let _guard = guard;
             let outcome = reindex::run(&search).await;
             let mut status = lock(&search.inner.status);
@@ -249,12 +254,18 @@ impl Search {
                 }
             }
         });
+        *lock(&self.inner.reindex_task) = Some(task);
         Ok(status)
     }
 
     /// Stops the indexer after it commits what is pending, and closes the index (releasing its
-    /// directory lock). Waits for a running reindex to end first.
+    /// directory lock). A running reindex is abandoned first.
     pub async fn shutdown(&self) {
+        let reindex = lock(&self.inner.reindex_task).take();
+        if let Some(task) = reindex {
+            task.abort();
+            let _ = task.await;
+        }
         let _no_reindex = self.inner.reindexing.lock().await;
         self.stop_follower().await;
         let index = self
