@@ -151,6 +151,45 @@ impl FileTexts {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bytes::Bytes;
+
+    /// A file store in a temporary directory holding `content`; its job.
+    async fn stored(content: &str) -> (tempfile::TempDir, Arc<Files>, TextJob) {
+        let dir = tempfile::tempdir().unwrap();
+        let files = Files::open(&crate::config::FilesConfig::default(), dir.path()).unwrap();
+        let body = futures_util::stream::iter(vec![Ok::<_, std::io::Error>(Bytes::from(
+            content.to_string(),
+        ))]);
+        let blob = files.blobs.put(body, 1 << 20).await.unwrap();
+        let job = TextJob {
+            file_id: 7,
+            sha256: blob.sha256,
+            size: blob.size as i64,
+            kind: FileKind::Text,
+        };
+        (dir, Arc::new(files), job)
+    }
+
+    /// Handing out a job never waits for a worker; the text arrives when one is free, cut to the
+    /// configured length, and the same content is not extracted twice at once.
+    #[tokio::test]
+    async fn extraction_is_queued_off_the_caller_and_bounded_by_the_workers() {
+        let (_dir, files, job) = stored("会议纪要 budget approval").await;
+        let texts = FileTexts::new(files, 4, 1);
+        let busy = texts.workers.clone().acquire_owned().await.unwrap();
+        let (done_tx, mut done) = mpsc::unbounded_channel();
+        assert!(texts.spawn(job.clone(), done_tx.clone()));
+        assert!(!texts.spawn(job.clone(), done_tx.clone()), "already pending");
+        let waited = tokio::time::timeout(std::time::Duration::from_millis(200), done.recv()).await;
+        assert!(waited.is_err(), "extracted without a free worker");
+        drop(busy);
+        let extracted = done.recv().await.unwrap();
+        assert_eq!((extracted.file_id, extracted.text.as_str()), (7, "会议纪要"));
+        assert_eq!(extracted.sha256, job.sha256);
+        // Done, so it may be asked for again.
+        assert!(texts.spawn(job, done_tx));
+        assert_eq!(done.recv().await.unwrap().text, "会议纪要");
+    }
 
     #[test]
     fn text_kinds_follow_the_detected_type() {
