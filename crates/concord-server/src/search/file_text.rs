@@ -179,12 +179,18 @@ mod tests {
         let busy = texts.workers.clone().acquire_owned().await.unwrap();
         let (done_tx, mut done) = mpsc::unbounded_channel();
         assert!(texts.spawn(job.clone(), done_tx.clone()));
-        assert!(!texts.spawn(job.clone(), done_tx.clone()), "already pending");
+        assert!(
+            !texts.spawn(job.clone(), done_tx.clone()),
+            "already pending"
+        );
         let waited = tokio::time::timeout(std::time::Duration::from_millis(200), done.recv()).await;
         assert!(waited.is_err(), "extracted without a free worker");
         drop(busy);
         let extracted = done.recv().await.unwrap();
-        assert_eq!((extracted.file_id, extracted.text.as_str()), (7, "会议纪要"));
+        assert_eq!(
+            (extracted.file_id, extracted.text.as_str()),
+            (7, "会议纪要")
+        );
         assert_eq!(extracted.sha256, job.sha256);
         // Done, so it may be asked for again.
         assert!(texts.spawn(job, done_tx));

@@ -308,7 +308,16 @@ async fn files_in_channels_the_searcher_cannot_read_are_never_returned() {
 
 #[tokio::test]
 async fn renames_new_versions_and_deletions_update_the_index() {
-    let app = spawn_app().await;
+    renames_new_versions_and_deletions(spawn_app_with(Backend::Sqlite, |_| {}, None).await).await;
+}
+
+#[cfg(postgres_tests)]
+#[tokio::test]
+async fn renames_new_versions_and_deletions_update_the_index_on_postgres() {
+    renames_new_versions_and_deletions(spawn_app_with(Backend::Postgres, |_| {}, None).await).await;
+}
+
+async fn renames_new_versions_and_deletions(app: TestApp) {
     let alice = app.user("alice").await;
     let room = app.channel(&alice, "docs", "public", &[]).await;
     let id = upload(
@@ -414,7 +423,16 @@ async fn bad_kind_is_a_400() {
 
 #[tokio::test]
 async fn online_reindex_keeps_answering_and_ends_with_the_same_results() {
-    let app = spawn_app().await;
+    online_reindex(spawn_app_with(Backend::Sqlite, |_| {}, None).await).await;
+}
+
+#[cfg(postgres_tests)]
+#[tokio::test]
+async fn online_reindex_keeps_answering_and_ends_with_the_same_results_on_postgres() {
+    online_reindex(spawn_app_with(Backend::Postgres, |_| {}, None).await).await;
+}
+
+async fn online_reindex(app: TestApp) {
     let admin = app.admin("root").await;
     let alice = app.user("alice").await;
     let room = app.channel(&alice, "general", "public", &[]).await;
@@ -496,6 +514,13 @@ async fn online_reindex_keeps_answering_and_ends_with_the_same_results() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     assert!(status["documents"].as_u64().unwrap() >= 62, "{status}");
+    // The new index is in the live directory; nothing is left beside it.
+    let beside: Vec<String> = std::fs::read_dir(app.data_dir())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|name| name.starts_with("search"))
+        .collect();
+    assert_eq!(beside, vec!["search".to_string()]);
     assert!(status["position"].as_i64().unwrap() > 0, "{status}");
     for (query, expected) in queries.iter().zip(&before) {
         assert_eq!(
