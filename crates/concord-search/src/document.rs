@@ -53,6 +53,9 @@ pub struct FileDoc {
     /// SHA-256 of the content `text` was extracted from, kept so that a rename can reuse the
     /// text without extracting it again.
     pub content_sha256: String,
+    /// The text is still to be extracted: [`crate::SearchIndex::files_pending_text`] finds such
+    /// files, so a restart can ask for what a stop left undone.
+    pub text_pending: bool,
 }
 
 /// One change to the index, in event-log order.

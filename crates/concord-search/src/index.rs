@@ -94,6 +94,8 @@ pub struct IndexedFile {
     pub name: String,
     pub text: String,
     pub content_sha256: String,
+    /// The text is still to be extracted.
+    pub text_pending: bool,
 }
 
 /// One message or file found.
@@ -414,7 +416,31 @@ impl SearchIndex {
             name: text(self.fields.file_names),
             text: text(self.fields.file_text),
             content_sha256: text(self.fields.content_sha256),
+            text_pending: document
+                .get_first(self.fields.text_pending)
+                .and_then(|value| value.as_bool())
+                .unwrap_or(false),
         }))
+    }
+
+    /// Up to `limit` files indexed with their text still to be extracted (see
+    /// [`crate::FileDoc::text_pending`]).
+    pub fn files_pending_text(&self, limit: usize) -> Result<Vec<i64>> {
+        let searcher = self.reader.searcher();
+        let query = bool_term_query(self.fields.text_pending, true);
+        let found = searcher.search(
+            query.as_ref(),
+            &TopDocs::with_limit(limit.max(1)).order_by_score(),
+        )?;
+        let mut ids = Vec::with_capacity(found.len());
+        for (_, address) in found {
+            let column = searcher
+                .segment_reader(address.segment_ord)
+                .fast_fields()
+                .i64(FILE_ID)?;
+            ids.extend(column.first(address.doc_id));
+        }
+        Ok(ids)
     }
 
     /// Bytes the committed index takes in its directory (0 in RAM), for sizing and benchmarks.

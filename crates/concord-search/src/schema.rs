@@ -55,6 +55,8 @@ pub(crate) struct Fields {
     pub sort_key: Field,
     /// File documents: the SHA-256 of the content their text came from.
     pub content_sha256: Field,
+    /// File documents whose text is still to be extracted.
+    pub text_pending: Field,
 }
 
 fn text_field(tokenizer: &str, with_fieldnorms: bool) -> TextOptions {
@@ -90,6 +92,7 @@ pub(crate) fn build_schema() -> (Schema, Fields) {
         file_id: builder.add_i64_field(FILE_ID, INDEXED | FAST),
         sort_key: builder.add_i64_field(SORT_KEY, FAST),
         content_sha256: builder.add_text_field("content_sha256", STORED),
+        text_pending: builder.add_bool_field("text_pending", INDEXED | STORED),
     };
     (builder.build(), fields)
 }
@@ -152,6 +155,7 @@ impl Fields {
             document.add_text(self.body_words, &file.text);
         }
         document.add_text(self.content_sha256, &file.content_sha256);
+        document.add_bool(self.text_pending, file.text_pending);
         document
     }
 }

@@ -14,6 +14,7 @@ fn file(file_id: i64, channel_id: i64, name: &str, text: &str) -> FileDoc {
         name: name.to_string(),
         text: text.to_string(),
         content_sha256: format!("sha-{file_id}"),
+        text_pending: false,
     }
 }
 
@@ -96,9 +97,19 @@ fn rename_replaces_delete_removes_and_pruning_spares_files() {
     assert!(found(&index, "news").is_empty());
     assert_eq!(file_ids(&index, "final", KindFilter::All), vec![5]);
 
+    assert!(index.files_pending_text(10).unwrap().is_empty());
+    let pending = FileDoc {
+        text_pending: true,
+        ..file(5, 10, "final.txt", "")
+    };
+    index.apply(&[IndexOp::UpsertFile(pending)], 5).unwrap();
+    assert_eq!(index.files_pending_text(10).unwrap(), vec![5]);
+    assert!(index.indexed_file(5).unwrap().unwrap().text_pending);
+
     index
-        .apply(&[IndexOp::DeleteFile { file_id: 5 }], 5)
+        .apply(&[IndexOp::DeleteFile { file_id: 5 }], 6)
         .unwrap();
+    assert!(index.files_pending_text(10).unwrap().is_empty());
     assert!(file_ids(&index, "final", KindFilter::All).is_empty());
     assert!(index.indexed_file(5).unwrap().is_none());
 }

@@ -80,18 +80,24 @@ pub struct FileWork {
     pub jobs: Vec<TextJob>,
 }
 
-/// The text already indexed for `file`'s current content (in this run or the index), if any:
-/// a rename or a flag change keeps it without extracting again.
+/// What a run knows of a file's text: (content hash, text, still pending).
+type KnownText = (String, String, bool);
+
+/// The text already indexed for `file`'s current content (in this run or the index), if any,
+/// and whether it is still being extracted: a rename or a flag change keeps it without
+/// extracting again.
 fn known_text(
     file: &FileInfo,
-    in_run: &HashMap<i64, (String, String)>,
+    in_run: &HashMap<i64, KnownText>,
     index: &SearchIndex,
-) -> Option<String> {
-    if let Some((sha256, text)) = in_run.get(&file.id.0) {
-        return (*sha256 == file.sha256).then(|| text.clone());
+) -> Option<(String, bool)> {
+    if let Some((sha256, text, pending)) = in_run.get(&file.id.0) {
+        return (*sha256 == file.sha256).then(|| (text.clone(), *pending));
     }
     match index.indexed_file(file.id.0) {
-        Ok(Some(indexed)) if indexed.content_sha256 == file.sha256 => Some(indexed.text),
+        Ok(Some(indexed)) if indexed.content_sha256 == file.sha256 => {
+            Some((indexed.text, indexed.text_pending))
+        }
         Ok(_) => None,
         Err(error) => {
             tracing::warn!(%error, file_id = file.id.0, "reading an indexed file failed");
@@ -142,8 +148,8 @@ pub async fn ops_for_events(
     }
     let mentions = mentions_of(store, ids).await?;
     let mut ops = Vec::new();
-    // Files upserted in this run: (content hash, text), as the index will hold them.
-    let mut files_in_run: HashMap<i64, (String, String)> = HashMap::new();
+    // Files upserted in this run, as the index will hold them.
+    let mut files_in_run: HashMap<i64, KnownText> = HashMap::new();
     for stored in events {
         match &stored.event {
             Event::MessageCreated { message } | Event::MessageEdited { message } => {
@@ -166,15 +172,17 @@ pub async fn ops_for_events(
                 message_id: message_id.0,
             }),
             Event::FileCreated { file } | Event::FileUpdated { file } => {
-                let text = match known_text(file, &files_in_run, index) {
-                    Some(text) => text,
+                let (text, pending) = match known_text(file, &files_in_run, index) {
+                    Some(known) => known,
                     None => {
-                        work.jobs.extend(job_for(file));
-                        String::new()
+                        let job = job_for(file);
+                        let pending = job.is_some();
+                        work.jobs.extend(job);
+                        (String::new(), pending)
                     }
                 };
-                files_in_run.insert(file.id.0, (file.sha256.clone(), text.clone()));
-                ops.push(IndexOp::UpsertFile(file_doc(file, text)));
+                files_in_run.insert(file.id.0, (file.sha256.clone(), text.clone(), pending));
+                ops.push(IndexOp::UpsertFile(file_doc(file, text, pending)));
             }
             Event::FileDeleted { file_id, .. } => {
                 files_in_run.remove(&file_id.0);

@@ -57,8 +57,8 @@ pub fn job_for(file: &FileInfo) -> Option<TextJob> {
     })
 }
 
-/// The index's view of a file with `text`.
-pub fn file_doc(file: &FileInfo, text: String) -> FileDoc {
+/// The index's view of a file with `text` (`text_pending`: still to be extracted).
+pub fn file_doc(file: &FileInfo, text: String, text_pending: bool) -> FileDoc {
     FileDoc {
         file_id: file.id.0,
         channel_id: file.channel_id.0,
@@ -67,6 +67,7 @@ pub fn file_doc(file: &FileInfo, text: String) -> FileDoc {
         name: file.name.clone(),
         text,
         content_sha256: file.sha256.clone(),
+        text_pending,
     }
 }
 
@@ -81,6 +82,11 @@ pub struct FileTexts {
 }
 
 impl FileTexts {
+    /// Whether texts are extracted at all (`search.file_text_max_chars` above 0).
+    pub fn enabled(&self) -> bool {
+        self.max_chars > 0
+    }
+
     pub fn new(files: Arc<Files>, max_chars: usize, workers: usize) -> Self {
         FileTexts {
             files,

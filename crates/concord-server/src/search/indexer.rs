@@ -157,10 +157,13 @@ async fn rebuild_files(
                     let texts = texts.clone();
                     extracting.spawn(async move {
                         let text = texts.extract(&job).await;
-                        IndexOp::UpsertFile(file_doc(&file, text))
+                        IndexOp::UpsertFile(file_doc(&file, text, false))
                     });
                 }
-                _ => ops.push(IndexOp::UpsertFile(file_doc(&file, String::new()))),
+                (None, Some(_)) => {
+                    ops.push(IndexOp::UpsertFile(file_doc(&file, String::new(), true)))
+                }
+                (_, None) => ops.push(IndexOp::UpsertFile(file_doc(&file, String::new(), false))),
             }
         }
         while let Some(op) = extracting.join_next().await {
@@ -208,7 +211,7 @@ pub async fn apply_extracted(
         if let Some(file) = file
             && file.sha256 == done.sha256
         {
-            ops.push(IndexOp::UpsertFile(file_doc(&file, done.text)));
+            ops.push(IndexOp::UpsertFile(file_doc(&file, done.text, false)));
         }
     }
     if ops.is_empty() {
@@ -216,6 +219,38 @@ pub async fn apply_extracted(
     }
     let position = index.indexed_position().unwrap_or(0);
     apply(index, ops, position).await
+}
+
+/// Files a start looks for with their text still to extract (left by a stop or a crash while
+/// extractions were waiting); more wait for the next start or a reindex.
+const MAX_PENDING_AT_START: usize = 10_000;
+
+/// Asks for the texts of files indexed with their text still pending.
+async fn requeue_pending(
+    store: &dyn Store,
+    index: &Arc<SearchIndex>,
+    texts: &FileTexts,
+    done: &mpsc::UnboundedSender<ExtractedText>,
+) -> IndexResult<usize> {
+    if !texts.enabled() {
+        return Ok(0);
+    }
+    let reading = index.clone();
+    let pending =
+        tokio::task::spawn_blocking(move || reading.files_pending_text(MAX_PENDING_AT_START))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+    let mut asked = 0;
+    for id in pending {
+        let file = store.file(FileId(id)).await.map_err(|e| e.to_string())?;
+        if let Some(job) = file.as_ref().and_then(job_for)
+            && texts.spawn(job, done.clone())
+        {
+            asked += 1;
+        }
+    }
+    Ok(asked)
 }
 
 /// How the follower batches its commits.
@@ -260,6 +295,7 @@ pub async fn follow(
     })
     .await;
     let mut needs_catch_up = true;
+    let mut requeued = false;
     let mut pending_events = 0usize;
     let mut deadline: Option<Instant> = None;
     loop {
@@ -276,6 +312,18 @@ pub async fn follow(
             match caught_up {
                 Ok(position) => {
                     reached.send_replace(position);
+                    if !requeued && let Some(texts) = &texts {
+                        requeued = true;
+                        match requeue_pending(store.as_ref(), &index, texts, &extracted_tx).await {
+                            Ok(0) => {}
+                            Ok(asked) => {
+                                tracing::info!(files = asked, "extracting file texts left pending")
+                            }
+                            Err(error) => {
+                                tracing::warn!(%error, "finding file texts left pending failed")
+                            }
+                        }
+                    }
                     needs_catch_up = false;
                     pending_events = 0;
                     deadline = None;

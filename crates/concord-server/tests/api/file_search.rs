@@ -664,3 +664,25 @@ async fn retention_removes_expired_files_from_the_index() {
         vec![fresh]
     );
 }
+
+/// A file whose text was never extracted (here: extraction off, as if the server stopped with
+/// extractions waiting) is found by name, and by its text once a restart asks for it again.
+#[tokio::test]
+async fn texts_left_pending_are_extracted_after_a_restart() {
+    let mut app = spawn_app_configured(|c| c.search.file_text_max_chars = 0).await;
+    let alice = app.user("alice").await;
+    let room = app.channel(&alice, "notes", "public", &[]).await;
+    let id = upload(&app, &alice, room, "备忘.txt", b"pending walrus".to_vec()).await;
+    search_until(&app, &alice, &[("q", "备忘"), ("kind", "file")], |b| {
+        file_ids(b) == [id]
+    })
+    .await;
+    assert!(file_ids(&search(&app, &alice, &[("q", "walrus"), ("kind", "file")]).await).is_empty());
+
+    app.config.search.file_text_max_chars = 200_000;
+    let app = app.restart().await;
+    search_until(&app, &alice, &[("q", "walrus"), ("kind", "file")], |b| {
+        file_ids(b) == [id]
+    })
+    .await;
+}
