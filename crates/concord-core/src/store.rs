@@ -19,6 +19,8 @@ pub use apps::{AppRecord, AppStore, AppTokenGrant, NewApp};
 mod retention;
 // Compliance and personal exports: paged reads, the `ExportStore` sub-trait.
 mod export;
+// File search: the reads a rebuild of the index needs (`FileSearchStore`).
+mod file_search;
 use async_trait::async_trait;
 use concord_proto::{
     AssignmentId, AuditEntry, Channel, ChannelId, ChannelKind, DepartmentId, Member, MemberRole,
@@ -29,6 +31,7 @@ pub use export::{
     ExportFileVersion, ExportMessage, ExportReaction, ExportScope, ExportStore, ExportVersion,
     ReactionKey,
 };
+pub use file_search::FileSearchStore;
 pub use files::{FileStore, FileUpdate, NewFile, NewFileComment, NewFileVersion};
 use jiff::Timestamp;
 pub use retention::{
@@ -384,7 +387,9 @@ pub struct MembershipSync {
 }
 
 #[async_trait]
-pub trait Store: FileStore + AppStore + ExportStore + Send + Sync + 'static {
+pub trait Store:
+    FileStore + FileSearchStore + AppStore + ExportStore + Send + Sync + 'static
+{
     // Dynamic membership: rules, geofences, locations.
     async fn channel_policies(&self) -> Result<Vec<ChannelPolicyRecord>, StoreError>;
     /// Sets (`Some`) or removes a channel's rule or geofence, with its audit entry.
@@ -630,7 +635,7 @@ pub trait Store: FileStore + AppStore + ExportStore + Send + Sync + 'static {
     /// The newest position of the log (its pruned-through mark when the log is empty).
     async fn log_head(&self) -> Result<Position, StoreError>;
     /// Messages with `id > after`, ascending by id, at most `limit`, tombstones included,
-    /// without reactions: for rebuilding the search index.
+    /// without reactions (with attached files): for rebuilding the search index.
     async fn messages_after(
         &self,
         after: MessageId,

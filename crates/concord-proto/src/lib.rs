@@ -39,6 +39,7 @@ pub use requests::*;
 pub use retention::*;
 pub use rules::MembershipRule;
 pub use search::{
-    ImportProblem, ImportSummary, SearchHit, SearchPage, SearchQuery, SearchSort, SnippetPart,
+    ImportProblem, ImportSummary, ReindexState, ReindexStatus, SearchHit, SearchHitKind,
+    SearchKind, SearchPage, SearchQuery, SearchSort, SnippetPart,
 };
 pub use ws::{ClientFrame, ServerFrame};

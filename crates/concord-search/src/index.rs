@@ -24,10 +24,12 @@ use crate::document::IndexOp;
 use crate::error::{Result, SearchError};
 use crate::highlight::{SnippetSegment, has_match, snippet};
 use crate::query::{
-    MAX_LIMIT, MAX_OFFSET, SearchRequest, SortOrder, build_query, parse_query_text,
+    MAX_LIMIT, MAX_OFFSET, SearchRequest, SortOrder, bool_term_query, build_query, parse_query_text,
 };
 use crate::schema::build_schema;
-use crate::schema::{CHANNEL_ID, CREATED_AT, Fields, MESSAGE_ID, SENDER_ID, THREAD_ROOT_ID};
+use crate::schema::{
+    CHANNEL_ID, CREATED_AT, FILE_ID, Fields, MESSAGE_ID, SENDER_ID, SORT_KEY, THREAD_ROOT_ID,
+};
 
 /// Operations handed to tantivy at a time. tantivy gives each `run` call to one indexing
 /// thread, so a whole batch in one call would leave the other threads idle; much smaller calls
@@ -72,12 +74,39 @@ pub enum SnippetSource {
     Body,
     /// The names or extracted text of the attached files.
     Files,
+    /// A file hit's name.
+    FileName,
+    /// A file hit's extracted text.
+    FileText,
 }
 
-/// One message found.
+/// What a hit is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum HitKind {
+    Message,
+    File,
+}
+
+/// A file as the index holds it: what a rename needs to re-index it without extracting its
+/// text again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndexedFile {
+    pub name: String,
+    pub text: String,
+    pub content_sha256: String,
+    /// The text is still to be extracted.
+    pub text_pending: bool,
+}
+
+/// One message or file found.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SearchHit {
+    /// Message or file.
+    pub kind: HitKind,
+    /// The message's id; 0 for a file.
     pub message_id: i64,
+    /// The file's id, for a file.
+    pub file_id: Option<i64>,
     pub channel_id: i64,
     pub sender_id: i64,
     pub created_at_ms: i64,
@@ -95,7 +124,7 @@ pub struct SearchHit {
 /// One page of results.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SearchResults {
-    /// Messages matching the query and filters, over all pages.
+    /// Messages and files matching the query and filters, over all pages.
     pub total: usize,
     /// The requested page.
     pub hits: Vec<SearchHit>,
@@ -111,6 +140,7 @@ struct HitColumns {
     sender_id: Column<i64>,
     created_at: Column<i64>,
     thread_root_id: Column<i64>,
+    file_id: Column<i64>,
 }
 
 impl HitColumns {
@@ -122,6 +152,7 @@ impl HitColumns {
             sender_id: fast.i64(SENDER_ID)?,
             created_at: fast.i64(CREATED_AT)?,
             thread_root_id: fast.i64(THREAD_ROOT_ID)?,
+            file_id: fast.i64(FILE_ID)?,
         })
     }
 }
@@ -273,6 +304,16 @@ impl SearchIndex {
                 IndexOp::Delete { message_id } => batch.push(UserOperation::Delete(
                     Term::from_field_i64(fields.message_id, *message_id),
                 )),
+                IndexOp::UpsertFile(file) => {
+                    batch.push(UserOperation::Delete(Term::from_field_i64(
+                        fields.file_id,
+                        file.file_id,
+                    )));
+                    batch.push(UserOperation::Add(fields.file_document(file)));
+                }
+                IndexOp::DeleteFile { file_id } => batch.push(UserOperation::Delete(
+                    Term::from_field_i64(fields.file_id, *file_id),
+                )),
                 IndexOp::DeleteChannel { channel_id } => batch.push(UserOperation::Delete(
                     Term::from_field_i64(fields.channel_id, *channel_id),
                 )),
@@ -308,6 +349,7 @@ impl SearchIndex {
         Box::new(BooleanQuery::new(vec![
             (Occur::Must, Box::new(channel) as Box<dyn Query>),
             (Occur::Must, Box::new(older)),
+            (Occur::Must, bool_term_query(self.fields.is_file, false)),
         ]))
     }
 
@@ -346,9 +388,59 @@ impl SearchIndex {
         self.reader.searcher().segment_readers().len()
     }
 
-    /// Number of messages in the index.
+    /// Number of documents (messages and files) in the index.
     pub fn message_count(&self) -> u64 {
         self.reader.searcher().num_docs()
+    }
+
+    /// The indexed name, text and content hash of a file, if the index holds it.
+    pub fn indexed_file(&self, file_id: i64) -> Result<Option<IndexedFile>> {
+        let searcher = self.reader.searcher();
+        let query = TermQuery::new(
+            Term::from_field_i64(self.fields.file_id, file_id),
+            IndexRecordOption::Basic,
+        );
+        let found = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?;
+        let Some((_, address)) = found.into_iter().next() else {
+            return Ok(None);
+        };
+        let document: TantivyDocument = searcher.doc(address)?;
+        let text = |field: Field| -> String {
+            document
+                .get_first(field)
+                .and_then(|value| value.as_str())
+                .unwrap_or_default()
+                .to_string()
+        };
+        Ok(Some(IndexedFile {
+            name: text(self.fields.file_names),
+            text: text(self.fields.file_text),
+            content_sha256: text(self.fields.content_sha256),
+            text_pending: document
+                .get_first(self.fields.text_pending)
+                .and_then(|value| value.as_bool())
+                .unwrap_or(false),
+        }))
+    }
+
+    /// Up to `limit` files indexed with their text still to be extracted (see
+    /// [`crate::FileDoc::text_pending`]).
+    pub fn files_pending_text(&self, limit: usize) -> Result<Vec<i64>> {
+        let searcher = self.reader.searcher();
+        let query = bool_term_query(self.fields.text_pending, true);
+        let found = searcher.search(
+            query.as_ref(),
+            &TopDocs::with_limit(limit.max(1)).order_by_score(),
+        )?;
+        let mut ids = Vec::with_capacity(found.len());
+        for (_, address) in found {
+            let column = searcher
+                .segment_reader(address.segment_ord)
+                .fast_fields()
+                .i64(FILE_ID)?;
+            ids.extend(column.first(address.doc_id));
+        }
+        Ok(ids)
     }
 
     /// Bytes the committed index takes in its directory (0 in RAM), for sizing and benchmarks.
@@ -389,13 +481,13 @@ impl SearchIndex {
             });
         }
         let page = TopDocs::with_limit(limit).and_offset(request.offset);
-        let message_id = || SortByStaticFastValue::<i64>::for_field(MESSAGE_ID);
+        let sort_key = || SortByStaticFastValue::<i64>::for_field(SORT_KEY);
         let created_at = || SortByStaticFastValue::<i64>::for_field(CREATED_AT);
         let (total, found): (usize, Vec<(Option<f32>, DocAddress)>) = match request.sort {
             SortOrder::Relevance => {
                 let collector = page.order_by((
                     (SortBySimilarityScore, Order::Desc),
-                    (message_id(), Order::Desc),
+                    (sort_key(), Order::Desc),
                 ));
                 let (total, docs) = searcher.search(query.as_ref(), &(Count, collector))?;
                 let docs = docs.into_iter().map(|((score, _), doc)| (Some(score), doc));
@@ -407,7 +499,7 @@ impl SearchIndex {
                 } else {
                     Order::Asc
                 };
-                let collector = page.order_by(((created_at(), order), (message_id(), order)));
+                let collector = page.order_by(((created_at(), order), (sort_key(), order)));
                 let (total, docs) = searcher.search(query.as_ref(), &(Count, collector))?;
                 (
                     total,
@@ -431,11 +523,22 @@ impl SearchIndex {
                 )?),
             };
             let document: TantivyDocument = searcher.doc(address)?;
-            let (snippet, snippet_source) = self.snippet_of(&document, &phrases);
             let doc = address.doc_id;
             let value = |column: &Column<i64>| column.first(doc);
+            let file_id = value(&segment_columns.file_id);
+            let (snippet, snippet_source) = if file_id.is_some() {
+                self.file_snippet_of(&document, &phrases)
+            } else {
+                self.snippet_of(&document, &phrases)
+            };
             hits.push(SearchHit {
+                kind: if file_id.is_some() {
+                    HitKind::File
+                } else {
+                    HitKind::Message
+                },
                 message_id: value(&segment_columns.message_id).unwrap_or_default(),
+                file_id,
                 channel_id: value(&segment_columns.channel_id).unwrap_or_default(),
                 sender_id: value(&segment_columns.sender_id).unwrap_or_default(),
                 created_at_ms: value(&segment_columns.created_at).unwrap_or_default(),
@@ -446,6 +549,30 @@ impl SearchIndex {
             });
         }
         Ok(SearchResults { total, hits })
+    }
+
+    /// A file hit's snippet: from its name if the query matched there (or has no words), else
+    /// from its text.
+    fn file_snippet_of(
+        &self,
+        document: &TantivyDocument,
+        phrases: &[&[String]],
+    ) -> (Vec<SnippetSegment>, SnippetSource) {
+        let text = |field: Field| -> &str {
+            document
+                .get_first(field)
+                .and_then(|value| value.as_str())
+                .unwrap_or_default()
+        };
+        let name = text(self.fields.file_names);
+        if phrases.is_empty() || has_match(name, phrases) {
+            return (snippet(name, phrases), SnippetSource::FileName);
+        }
+        let content = text(self.fields.file_text);
+        if has_match(content, phrases) {
+            return (snippet(content, phrases), SnippetSource::FileText);
+        }
+        (snippet(name, phrases), SnippetSource::FileName)
     }
 
     /// The body's snippet, unless the query matched only the files, then theirs.

@@ -32,7 +32,9 @@
 //!   English is not repeated there: the stemmed words in `body_chars` already are words.
 //!
 //! File names and extracted file text are one more character-term field; a query word matches
-//! when it is in the text or in the files.
+//! when it is in the text or in the files. Files uploaded into channels are also documents of
+//! their own ([`FileDoc`]: name and extracted text, channel, uploader, time), ranked with the
+//! messages; [`KindFilter`] picks messages, files or both, and each hit says which it is.
 //!
 //! # Ranking
 //! BM25 over `body_chars` (and the files), plus [`WHOLE_WORD_BONUS`] per CJK stretch of the
@@ -49,11 +51,13 @@ mod query;
 mod schema;
 
 pub use analysis::warm_up;
-pub use document::{IndexOp, MessageDoc};
+pub use document::{FileDoc, IndexOp, MessageDoc};
 pub use error::{Result, SearchError};
 pub use highlight::{SNIPPET_MAX_CHARS, SnippetSegment};
-pub use index::{SearchHit, SearchIndex, SearchIndexOptions, SearchResults, SnippetSource};
+pub use index::{
+    HitKind, IndexedFile, SearchHit, SearchIndex, SearchIndexOptions, SearchResults, SnippetSource,
+};
 pub use query::{
-    ChannelScope, MAX_LIMIT, MAX_OFFSET, MAX_QUERY_CHARS, MAX_QUERY_TERMS, SearchRequest,
-    SortOrder, WHOLE_WORD_BONUS,
+    ChannelScope, KindFilter, MAX_LIMIT, MAX_OFFSET, MAX_QUERY_CHARS, MAX_QUERY_TERMS,
+    SearchRequest, SortOrder, WHOLE_WORD_BONUS,
 };

@@ -63,6 +63,18 @@ pub enum SortOrder {
     Oldest,
 }
 
+/// Which kinds of documents a search returns.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KindFilter {
+    /// Messages and files, ranked together.
+    #[default]
+    All,
+    /// Messages only.
+    Messages,
+    /// Files only.
+    Files,
+}
+
 /// One search: the user's text, the filters and the page wanted.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SearchRequest {
@@ -76,8 +88,10 @@ pub struct SearchRequest {
     pub from_ms: Option<i64>,
     /// Only messages created before this time (ms since the epoch, exclusive).
     pub to_ms: Option<i64>,
-    /// Only messages with at least one file.
+    /// Only messages with at least one file (and files themselves).
     pub has_file: bool,
+    /// Messages, files or both.
+    pub kind: KindFilter,
     /// Only thread replies and thread roots that have replies.
     pub in_thread: bool,
     /// Only messages mentioning this user, by name or by `@channel`/`@all`/`@here`. Those
@@ -102,6 +116,7 @@ impl SearchRequest {
             from_ms: None,
             to_ms: None,
             has_file: false,
+            kind: KindFilter::All,
             in_thread: false,
             mentions: None,
             sort: SortOrder::Relevance,
@@ -110,7 +125,8 @@ impl SearchRequest {
         }
     }
 
-    /// Whether any filter other than the channel scope narrows the search.
+    /// Whether any filter other than the channel scope (and the kind: "every file" is no
+    /// search) narrows the search.
     fn has_narrowing_filter(&self) -> bool {
         self.sender_id.is_some()
             || self.from_ms.is_some()
@@ -288,7 +304,7 @@ fn i64_term_query(field: Field, value: i64) -> Box<dyn Query> {
     ))
 }
 
-fn bool_term_query(field: Field, value: bool) -> Box<dyn Query> {
+pub(crate) fn bool_term_query(field: Field, value: bool) -> Box<dyn Query> {
     Box::new(TermQuery::new(
         Term::from_field_bool(field, value),
         IndexRecordOption::Basic,
@@ -336,6 +352,11 @@ pub(crate) fn build_query(
     }
     if request.has_file {
         clauses.push(filter(bool_term_query(fields.has_file, true)));
+    }
+    match request.kind {
+        KindFilter::All => {}
+        KindFilter::Messages => clauses.push(filter(bool_term_query(fields.is_file, false))),
+        KindFilter::Files => clauses.push(filter(bool_term_query(fields.is_file, true))),
     }
     if request.in_thread {
         clauses.push(filter(bool_term_query(fields.in_thread, true)));

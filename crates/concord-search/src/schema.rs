@@ -1,4 +1,9 @@
-//! The index schema: one tantivy document per message, and how a [`MessageDoc`] becomes one.
+//! The index schema: one tantivy document per message and one per file, and how a
+//! [`MessageDoc`] or a [`FileDoc`] becomes one.
+//!
+//! Files share the message fields where the meaning carries over (channel, `sender_id` for the
+//! uploader, `created_at`, the character terms of `file_terms`), so one query ranks both
+//! together; `is_file` tells them apart and `sort_key` (the message or file id) breaks ties.
 //!
 //! Numeric fields that filter are indexed (a term lookup gives their posting list); the ones hits
 //! return or that sort are also fast fields (columnar, read per document without touching the
@@ -10,13 +15,15 @@ use tantivy::schema::{
 };
 
 use crate::analysis::{CHARS_TOKENIZER, WORDS_TOKENIZER};
-use crate::document::MessageDoc;
+use crate::document::{FileDoc, MessageDoc};
 
 pub(crate) const MESSAGE_ID: &str = "message_id";
 pub(crate) const CHANNEL_ID: &str = "channel_id";
 pub(crate) const SENDER_ID: &str = "sender_id";
 pub(crate) const CREATED_AT: &str = "created_at";
 pub(crate) const THREAD_ROOT_ID: &str = "thread_root_id";
+pub(crate) const FILE_ID: &str = "file_id";
+pub(crate) const SORT_KEY: &str = "sort_key";
 
 /// Handles of every field, resolved once.
 #[derive(Clone, Copy, Debug)]
@@ -40,6 +47,16 @@ pub(crate) struct Fields {
     pub file_names: Field,
     /// Extracted file text, stored for snippets.
     pub file_text: Field,
+    /// True for file documents, false for messages.
+    pub is_file: Field,
+    /// Set on file documents only: their unique key.
+    pub file_id: Field,
+    /// The message id or the file id: the tie-break of every sort.
+    pub sort_key: Field,
+    /// File documents: the SHA-256 of the content their text came from.
+    pub content_sha256: Field,
+    /// File documents whose text is still to be extracted.
+    pub text_pending: Field,
 }
 
 fn text_field(tokenizer: &str, with_fieldnorms: bool) -> TextOptions {
@@ -71,6 +88,11 @@ pub(crate) fn build_schema() -> (Schema, Fields) {
         file_terms: builder.add_text_field("file_terms", text_field(CHARS_TOKENIZER, true)),
         file_names: builder.add_text_field("file_names", STORED),
         file_text: builder.add_text_field("file_text", STORED),
+        is_file: builder.add_bool_field("is_file", INDEXED),
+        file_id: builder.add_i64_field(FILE_ID, INDEXED | FAST),
+        sort_key: builder.add_i64_field(SORT_KEY, FAST),
+        content_sha256: builder.add_text_field("content_sha256", STORED),
+        text_pending: builder.add_bool_field("text_pending", INDEXED | STORED),
     };
     (builder.build(), fields)
 }
@@ -83,6 +105,8 @@ impl Fields {
         document.add_i64(self.channel_id, message.channel_id);
         document.add_i64(self.sender_id, message.sender_id);
         document.add_i64(self.created_at, message.created_at_ms);
+        document.add_bool(self.is_file, false);
+        document.add_i64(self.sort_key, message.message_id);
         if let Some(root) = message.thread_root_id {
             document.add_i64(self.thread_root_id, root);
         }
@@ -105,6 +129,33 @@ impl Fields {
             document.add_text(self.file_terms, &message.file_text);
             document.add_text(self.file_text, &message.file_text);
         }
+        document
+    }
+
+    /// The tantivy document for `file`. Its name and text go where attached files' go (so the
+    /// same query matches them) and into `body_words`, so whole-word matches rank first as for
+    /// messages.
+    pub(crate) fn file_document(&self, file: &FileDoc) -> TantivyDocument {
+        let mut document = TantivyDocument::default();
+        document.add_i64(self.file_id, file.file_id);
+        document.add_i64(self.sort_key, file.file_id);
+        document.add_bool(self.is_file, true);
+        document.add_i64(self.channel_id, file.channel_id);
+        document.add_i64(self.sender_id, file.uploader_id);
+        document.add_i64(self.created_at, file.created_at_ms);
+        document.add_bool(self.in_thread, false);
+        document.add_bool(self.has_file, true);
+        document.add_bool(self.mentions_channel, false);
+        document.add_text(self.file_terms, &file.name);
+        document.add_text(self.file_names, &file.name);
+        document.add_text(self.body_words, &file.name);
+        if !file.text.is_empty() {
+            document.add_text(self.file_terms, &file.text);
+            document.add_text(self.file_text, &file.text);
+            document.add_text(self.body_words, &file.text);
+        }
+        document.add_text(self.content_sha256, &file.content_sha256);
+        document.add_bool(self.text_pending, file.text_pending);
         document
     }
 }

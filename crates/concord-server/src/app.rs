@@ -109,14 +109,17 @@ impl App {
             .init_org()
             .await
             .map_err(|e| StartupError::Org(e.to_string()))?;
-        let search = crate::search::Search::start(&config, store.clone())
+        let files = Arc::new(
+            crate::files::Files::open(&config.files, &config.data_dir, Some(store.clone()))
+                .map_err(|e| StartupError::Files(e.to_string()))?,
+        );
+        // Search reads file texts from the file store.
+        let search = crate::search::Search::start(&config, store.clone(), files.clone())
             .await
             .map_err(StartupError::Search)?;
-        let files = crate::files::Files::open(&config.files, &config.data_dir, store.clone())
-            .map_err(|e| StartupError::Files(e.to_string()))?;
         let (shutdown, shutdown_rx) = watch::channel(false);
         let state = AppState {
-            files: Arc::new(files),
+            files,
             search,
             services,
             hub,

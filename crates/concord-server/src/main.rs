@@ -123,9 +123,17 @@ enum VerifyCommand {
 
 #[derive(Subcommand)]
 enum SearchCommand {
-    /// Rebuild the index from the messages and the event log into a fresh directory, then
-    /// swap it in. Offline: stop the server first (it refuses while the index is in use).
-    Reindex,
+    /// Rebuild the index (messages and files) into a fresh directory, then swap it in. With
+    /// `--server`, the running server rebuilds online while it keeps serving searches;
+    /// without, offline (it refuses while a server uses the index).
+    Reindex {
+        /// Base URL of the running server, e.g. https://chat.example.com.
+        #[arg(long)]
+        server: Option<String>,
+        /// An org admin's bearer token for `--server`.
+        #[arg(long, env = "CONCORD_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -225,8 +233,11 @@ async fn main() -> anyhow::Result<()> {
     }) {
         Command::Dlp { command } => cli_dlp::run(command, &config),
         Command::Search {
-            command: SearchCommand::Reindex,
-        } => concord_server::search::cli::reindex(config).await,
+            command: SearchCommand::Reindex { server, token },
+        } => match server {
+            Some(server) => concord_server::search::cli::reindex_online(&server, token).await,
+            None => concord_server::search::cli::reindex(config).await,
+        },
         Command::Import {
             command: ImportCommand::Messages { file },
         } => concord_server::search::cli::import_messages(config, &file).await,

@@ -52,6 +52,7 @@ include!("shared/sqlx_dynamic_writes.rs");
 include!("shared/accounts_sql.rs");
 include!("shared/sqlx_accounts_writes.rs");
 include!("shared/files_sql.rs");
+include!("shared/file_search_sql.rs");
 include!("shared/sqlx_files_writes.rs");
 include!("shared/apps_sql.rs");
 include!("shared/sqlx_apps_writes.rs");

@@ -30,6 +30,7 @@ include!("sqlite_dynamic_writer.rs");
 include!("shared/accounts_sql.rs");
 include!("sqlite_accounts_writer.rs");
 include!("shared/files_sql.rs");
+include!("shared/file_search_sql.rs");
 include!("sqlite_files_writer.rs");
 include!("shared/apps_sql.rs");
 include!("sqlite_apps_writer.rs");

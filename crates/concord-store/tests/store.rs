@@ -527,3 +527,7 @@ all_backends!(
 // Apps and bot tokens (after the macros, which it uses).
 #[path = "store/apps.rs"]
 mod apps;
+
+// File search: the rebuild's read of every live file.
+#[path = "store/file_search.rs"]
+mod file_search;

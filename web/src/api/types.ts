@@ -305,17 +305,39 @@ export interface SnippetPart {
   highlighted: boolean;
 }
 
-export interface SearchHit {
-  message_id: MessageId;
+/** What a search returns: messages (the server's default), files, or both. */
+export type SearchKind = "message" | "file" | "all";
+
+/** A file as a file hit carries it (crates/concord-proto/src/files.rs `FileInfo`, in part). */
+export interface SearchFile {
+  id: FileId;
   channel_id: ChannelId;
+  name: string;
+  mime: string;
+  size: number;
+  version: number;
+  created_by: UserId;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A message hit (`message_id`, `message`) or a file hit (`file_id`, `file`). */
+export interface SearchHit {
+  /** Absent from servers that predate file search: a message. */
+  kind?: "message" | "file";
+  message_id?: MessageId;
+  file_id?: FileId;
+  channel_id: ChannelId;
+  /** The sender, or the file's uploader. */
   sender_id: UserId;
   created_at: string;
   thread_root_id: MessageId | null;
   score: number | null;
   snippet: SnippetPart[];
-  /** `body` or `files`. */
+  /** `body` or `files` for messages, `file_name` or `file_text` for files. */
   snippet_source: string;
-  message: Message;
+  message?: Message;
+  file?: SearchFile;
 }
 
 export interface SearchPage {
@@ -334,6 +356,7 @@ export interface SearchParams {
   has_file?: "true";
   in_thread?: "true";
   mentions_me?: "true";
+  kind?: SearchKind;
   sort?: SearchSort;
   offset?: number;
   limit?: number;

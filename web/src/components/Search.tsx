@@ -1,13 +1,14 @@
-// The message search results (loaded on first use): filters (channel, sender, date range in the
-// viewer's zone, in thread, mentions me, with files, sort), hits with highlighted snippets,
-// "more results", and opening a hit at its place in the channel.
+// The search results (loaded on first use): filters (channel, sender, date range in the
+// viewer's zone, in thread, mentions me, with files, messages and/or files, sort), hits with
+// highlighted snippets, "more results", and opening a message hit at its place in the channel
+// or a file hit's content through an expiring link.
 
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { ApiError } from "../api/client";
-import type { SearchHit, SearchSort } from "../api/types";
+import type { SearchHit, SearchKind, SearchSort } from "../api/types";
 import { useT, type Translator } from "../i18n";
 import { formatDate, formatDateTime, formatTime } from "../i18n/time";
-import { EMPTY_SEARCH, hasCriteria, searchParams, type SearchFilters } from "../search/query";
+import { EMPTY_SEARCH, hasCriteria, hitKey, isFileHit, searchParams, type SearchFilters } from "../search/query";
 import { Snippet } from "../search/Snippet";
 import { api, chat, ensureUsers, jumpToMessage, openThread, reportError } from "../state/app";
 import { channelTitle } from "../state/chat";
@@ -93,6 +94,14 @@ export function SearchPage() {
   const num = (v: string) => (v === "" ? null : Number(v));
 
   const open = (h: SearchHit) => {
+    if (isFileHit(h)) {
+      api
+        .fileLink(h.file!.id, "content")
+        .then((link) => window.open(link.url, "_blank", "noopener"))
+        .catch(reportError);
+      return;
+    }
+    if (!h.message) return;
     jumpToMessage(h.channel_id, h.message.seq)
       .then(() => (h.thread_root_id !== null ? openThread(h.thread_root_id) : undefined))
       .catch(reportError);
@@ -131,6 +140,14 @@ export function SearchPage() {
           <label class="field">
             <span>{t("search.to")}</span>
             <input name="to" type="date" value={filters.toDay} onInput={(e) => set("toDay", e.currentTarget.value)} />
+          </label>
+          <label class="field">
+            <span>{t("search.kind")}</span>
+            <select name="kind" value={filters.kind} onChange={(e) => set("kind", e.currentTarget.value as SearchKind)}>
+              <option value="all">{t("search.kindAll")}</option>
+              <option value="message">{t("search.kindMessages")}</option>
+              <option value="file">{t("search.kindFiles")}</option>
+            </select>
           </label>
           <label class="field">
             <span>{t("search.sort")}</span>
@@ -174,18 +191,25 @@ export function SearchPage() {
               <ol class="search-hits">
                 {hits.map((h) => {
                   const sender = displayName(users[h.sender_id], `#${h.sender_id}`);
+                  const file = isFileHit(h) ? h.file! : null;
+                  const label = file
+                    ? t("search.openFile", { channel: channelLabel(h.channel_id), file: file.name })
+                    : t("search.open", { channel: channelLabel(h.channel_id), name: sender });
                   return (
-                    <li key={h.message_id}>
+                    <li key={hitKey(h)}>
                       <button
                         type="button"
                         class="search-hit"
-                        data-message-id={h.message_id}
+                        data-message-id={file ? undefined : h.message_id}
+                        data-file-id={file ? file.id : undefined}
                         onClick={() => open(h)}
-                        aria-label={t("search.open", { channel: channelLabel(h.channel_id), name: sender })}
+                        aria-label={label}
                       >
                         <span class="search-hit-head">
                           <span class="search-hit-channel">{channelLabel(h.channel_id)}</span>
                           <span class="search-hit-sender">{sender}</span>
+                          {file && <span class="tag">{t("search.fileTag")}</span>}
+                          {file && h.snippet_source === "file_text" && <span class="search-hit-file">{file.name}</span>}
                           {h.thread_root_id !== null && <span class="tag">{t("search.inThreadTag")}</span>}
                           {h.snippet_source === "files" && <span class="tag">{t("search.inFileTag")}</span>}
                           <time class="muted small" dateTime={h.created_at} title={formatDateTime(h.created_at, t.time)}>
@@ -193,7 +217,7 @@ export function SearchPage() {
                           </time>
                         </span>
                         <span class="search-hit-text">
-                          {h.snippet.length > 0 ? <Snippet parts={h.snippet} /> : h.message.text}
+                          {h.snippet.length > 0 ? <Snippet parts={h.snippet} /> : file ? file.name : h.message?.text}
                         </span>
                       </button>
                     </li>

@@ -1,7 +1,7 @@
 // Message search: the filters the results page edits, and the `GET /search` parameters for them
 // (blanks left out, the date range read as whole days in the viewer's zone).
 
-import type { SearchParams, SearchSort } from "../api/types";
+import type { SearchHit, SearchKind, SearchParams, SearchSort } from "../api/types";
 import { zonedToUtc } from "../state/org";
 
 export interface SearchFilters {
@@ -16,6 +16,8 @@ export interface SearchFilters {
   inThread: boolean;
   mentionsMe: boolean;
   hasFile: boolean;
+  /** Messages, files (names and the text of text files and PDFs) or both. */
+  kind: SearchKind;
   sort: SearchSort;
 }
 
@@ -28,6 +30,7 @@ export const EMPTY_SEARCH: SearchFilters = {
   inThread: false,
   mentionsMe: false,
   hasFile: false,
+  kind: "all",
   sort: "relevance",
 };
 
@@ -75,8 +78,20 @@ export function searchParams(f: SearchFilters, timeZone: string, offset = 0, lim
   if (f.hasFile) p.has_file = "true";
   if (f.inThread) p.in_thread = "true";
   if (f.mentionsMe) p.mentions_me = "true";
+  // The server returns only messages unless asked.
+  if (f.kind !== "message") p.kind = f.kind;
   if (f.sort !== "relevance") p.sort = f.sort;
   if (offset > 0) p.offset = offset;
   p.limit = limit;
   return p;
+}
+
+/** Whether a hit is a file (servers that predate file search send only messages). */
+export function isFileHit(h: SearchHit): boolean {
+  return h.kind === "file" && h.file !== undefined;
+}
+
+/** A key unique across message and file hits (their ids come from different sequences). */
+export function hitKey(h: SearchHit): string {
+  return isFileHit(h) ? `file-${h.file_id}` : `message-${h.message_id}`;
 }

@@ -133,7 +133,8 @@ impl Services {
         }
     }
 
-    fn with_effective_flag(&self, mut file: FileInfo) -> FileInfo {
+    /// `file` with `effective_sensitive` folded in from its channel's policy (search hits use it).
+    pub fn with_effective_flag(&self, mut file: FileInfo) -> FileInfo {
         file.effective_sensitive =
             file.sensitive || self.policies().sensitive_files.contains(&file.channel_id);
         file

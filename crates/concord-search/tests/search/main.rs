@@ -2,6 +2,7 @@
 //! matching and ranking, the query language, filters and paging, snippets, writes and recovery.
 
 mod agreement;
+mod files;
 mod filters;
 mod language;
 mod snippets;

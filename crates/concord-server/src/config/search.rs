@@ -1,5 +1,6 @@
-//! The `[search]` section: the message search index (where it lives, how the indexer batches
-//! its commits) and the limit on bulk imports over HTTP.
+//! The `[search]` section: the message and file search index (where it lives, how the indexer
+//! batches its commits, how much of a file's text it indexes) and the limit on bulk imports over
+//! HTTP.
 
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -20,6 +21,12 @@ pub struct SearchConfig {
     /// Largest body `POST /api/v1/admin/import/messages` accepts, in bytes; bigger files go
     /// through `concord import messages`.
     pub max_import_bytes: usize,
+    /// Most characters of a text file's or PDF's text that are searchable (the rest is not
+    /// indexed); 0 indexes file names only.
+    pub file_text_max_chars: usize,
+    /// Files whose text is extracted at once, off the indexer's path (a big PDF never holds up
+    /// message indexing).
+    pub file_text_workers: usize,
 }
 
 impl Default for SearchConfig {
@@ -31,6 +38,8 @@ impl Default for SearchConfig {
             commit_every: 2_000,
             commit_interval_ms: 200,
             max_import_bytes: 64 * 1024 * 1024,
+            file_text_max_chars: 200_000,
+            file_text_workers: 1,
         }
     }
 }
@@ -53,6 +62,12 @@ impl SearchConfig {
         }
         if self.max_import_bytes == 0 {
             return Err("search.max_import_bytes must be at least 1".into());
+        }
+        if self.file_text_max_chars > 1_000_000 {
+            return Err("search.file_text_max_chars must be at most 1000000".into());
+        }
+        if !(1..=64).contains(&self.file_text_workers) {
+            return Err("search.file_text_workers must be 1 to 64".into());
         }
         Ok(())
     }

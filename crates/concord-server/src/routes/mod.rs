@@ -19,6 +19,8 @@ mod scim_groups;
 mod scim_patch;
 mod scim_users;
 mod search;
+// File search: the online reindex's admin endpoints.
+mod search_admin;
 mod security;
 mod users;
 
@@ -173,6 +175,7 @@ pub fn build(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(crate::gateway::ws_handler))
         .routes(routes!(meta::openapi_json))
         .merge(search::router(&state))
+        .merge(search_admin::router())
         .merge(retention::router());
     let (router, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)

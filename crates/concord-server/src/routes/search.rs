@@ -1,5 +1,5 @@
-//! Message search (within what the caller may read), compliance search (everything, with the
-//! `compliance.search` permission, audited) and the admin bulk import of messages.
+//! Message and file search (within what the caller may read), compliance search (everything,
+//! with the `compliance.search` permission, audited) and the admin bulk import of messages.
 
 use crate::error::{ApiError, ApiErrors};
 use crate::extract::{ApiQuery, Auth};
@@ -12,10 +12,12 @@ use concord_core::authz::{ChannelAction, authorize_channel};
 use concord_core::org::perm;
 use concord_core::{Actor, DomainError};
 use concord_proto::{
-    ChannelId, ChannelKind, ImportSummary, MessageId, SearchHit, SearchPage, SearchQuery,
-    SearchSort, SnippetPart, UserId,
+    ChannelId, ChannelKind, FileId, ImportSummary, MessageId, SearchHit, SearchHitKind, SearchKind,
+    SearchPage, SearchQuery, SearchSort, SnippetPart, UserId,
 };
-use concord_search::{ChannelScope, SearchError, SearchRequest, SnippetSource, SortOrder};
+use concord_search::{
+    ChannelScope, HitKind, KindFilter, SearchError, SearchRequest, SnippetSource, SortOrder,
+};
 use jiff::Timestamp;
 use std::collections::BTreeSet;
 use utoipa_axum::router::OpenApiRouter;
@@ -32,8 +34,9 @@ pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
         .merge(import)
 }
 
-/// Searches the messages of the channels the caller may read: those they are a member of, and
-/// public channels if they may browse them (guests: member channels only).
+/// Searches the messages (and, with `kind=file` or `kind=all`, the files: names and the text
+/// of text files and PDFs) of the channels the caller may read: those they are a member of,
+/// and public channels if they may browse them (guests: member channels only).
 #[utoipa::path(
     get,
     path = "/search",
@@ -183,6 +186,11 @@ fn request_from(q: &SearchQuery, me: UserId) -> Result<SearchRequest, ApiError> 
     request.from_ms = parse_time("from", &q.from)?;
     request.to_ms = parse_time("to", &q.to)?;
     request.has_file = q.has_file.unwrap_or(false);
+    request.kind = match q.kind.unwrap_or_default() {
+        SearchKind::Message => KindFilter::Messages,
+        SearchKind::File => KindFilter::Files,
+        SearchKind::All => KindFilter::All,
+    };
     request.in_thread = q.in_thread.unwrap_or(false);
     request.mentions = q.mentions_me.unwrap_or(false).then_some(me.0);
     request.sort = match q.sort.unwrap_or_default() {
@@ -248,8 +256,8 @@ async fn readable_channels(
     Ok(ids.into_iter().collect())
 }
 
-/// Runs the search on a blocking thread and loads the messages as they are now (hits whose
-/// message is gone or deleted meanwhile are left out).
+/// Runs the search on a blocking thread and loads the messages and files as they are now (hits
+/// whose message or file is gone or deleted meanwhile are left out).
 async fn run(state: &AppState, request: SearchRequest) -> Result<SearchPage, ApiError> {
     let index = state.search.index().ok_or_else(|| {
         ApiError::new(
@@ -271,6 +279,49 @@ async fn run(state: &AppState, request: SearchRequest) -> Result<SearchPage, Api
         .map_err(search_error)?;
     let mut hits = Vec::with_capacity(results.hits.len());
     for hit in results.hits {
+        let snippet: Vec<SnippetPart> = hit
+            .snippet
+            .into_iter()
+            .map(|s| SnippetPart {
+                text: s.text,
+                highlighted: s.highlighted,
+            })
+            .collect();
+        let snippet_source = match hit.snippet_source {
+            SnippetSource::Body => "body",
+            SnippetSource::Files => "files",
+            SnippetSource::FileName => "file_name",
+            SnippetSource::FileText => "file_text",
+        }
+        .to_string();
+        if hit.kind == HitKind::File {
+            let Some(file_id) = hit.file_id else { continue };
+            let Some(file) = state
+                .services
+                .store
+                .file(FileId(file_id))
+                .await
+                .map_err(DomainError::from)?
+            else {
+                continue;
+            };
+            let file = state.services.with_effective_flag(file);
+            hits.push(SearchHit {
+                kind: SearchHitKind::File,
+                message_id: None,
+                file_id: Some(file.id),
+                channel_id: file.channel_id,
+                sender_id: file.created_by,
+                created_at: file.created_at,
+                thread_root_id: None,
+                score: hit.score,
+                snippet,
+                snippet_source,
+                message: None,
+                file: Some(file),
+            });
+            continue;
+        }
         let Some(message) = state
             .services
             .store
@@ -284,26 +335,18 @@ async fn run(state: &AppState, request: SearchRequest) -> Result<SearchPage, Api
             continue;
         }
         hits.push(SearchHit {
-            message_id: message.id,
+            kind: SearchHitKind::Message,
+            message_id: Some(message.id),
+            file_id: None,
             channel_id: message.channel_id,
             sender_id: message.sender_id,
             created_at: message.created_at,
             thread_root_id: message.thread_root_id,
             score: hit.score,
-            snippet: hit
-                .snippet
-                .into_iter()
-                .map(|s| SnippetPart {
-                    text: s.text,
-                    highlighted: s.highlighted,
-                })
-                .collect(),
-            snippet_source: match hit.snippet_source {
-                SnippetSource::Body => "body",
-                SnippetSource::Files => "files",
-            }
-            .into(),
-            message,
+            snippet,
+            snippet_source,
+            message: Some(message),
+            file: None,
         });
     }
     let next = offset + limit;

@@ -1,10 +1,13 @@
-//! The offline search commands: `concord search reindex` and `concord import messages`.
+//! The search commands: `concord search reindex` (offline, or online through a running
+//! server's admin endpoint with `--server`) and `concord import messages`.
 //!
-//! Both open the store directly, so run them while the server is stopped (a running server
-//! holds the index's lock, which `reindex` detects and refuses; on SQLite a second process
-//! writing the database would also contend with the server's writer).
+//! The offline ones open the store directly, so run them while the server is stopped (a
+//! running server holds the index's lock, which `reindex` detects and refuses; on SQLite a
+//! second process writing the database would also contend with the server's writer).
 
-use super::indexer::{catch_up, rebuild};
+use super::docs::FileWork;
+use super::file_text::FileTexts;
+use super::indexer::{catch_up, extract_inline, rebuild};
 use super::{docs::KnownRoots, open_index, server_options};
 use crate::config::Config;
 use anyhow::{Context, bail};
@@ -39,7 +42,9 @@ pub async fn reindex(config: Config) -> anyhow::Result<()> {
             Ok(index) => drop(index),
             Err(concord_search::SearchError::IncompatibleIndex { .. }) => {}
             Err(e) => bail!(
-                "cannot take the search index at {} ({e}); stop the server first",
+                "cannot take the search index at {} ({e}): a server is using it. Rebuild it \
+                 online with `concord search reindex --server URL --token TOKEN` (or POST \
+                 /api/v1/admin/search/reindex), or stop the server first",
                 live.display()
             ),
         }
@@ -51,8 +56,15 @@ pub async fn reindex(config: Config) -> anyhow::Result<()> {
     let store = crate::at_rest::open_store(&config)
         .await
         .context("opening the store")?;
+    let files = crate::files::Files::open(&config.files, &config.data_dir, Some(store.clone()))
+        .context("opening the file store")?;
+    let texts = FileTexts::new(
+        Arc::new(files),
+        config.search.file_text_max_chars,
+        config.search.file_text_workers,
+    );
     let started = Instant::now();
-    let outcome = build(store.as_ref(), &fresh).await;
+    let outcome = build(store.as_ref(), &fresh, &texts).await;
     store.close().await;
     let (count, position) = outcome?;
     let old = live.with_extension("old");
@@ -75,14 +87,30 @@ pub async fn reindex(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn build(store: &dyn concord_core::Store, dir: &Path) -> anyhow::Result<(u64, i64)> {
+async fn build(
+    store: &dyn concord_core::Store,
+    dir: &Path,
+    texts: &FileTexts,
+) -> anyhow::Result<(u64, i64)> {
     let index = Arc::new(
         open_index(dir, bulk_options())
             .await
             .map_err(anyhow::Error::msg)?,
     );
-    rebuild(store, &index).await.map_err(anyhow::Error::msg)?;
-    let position = catch_up(store, &index, &mut KnownRoots::default())
+    rebuild(store, &index, Some(texts))
+        .await
+        .map_err(anyhow::Error::msg)?;
+    let mut work = FileWork::default();
+    let position = catch_up(
+        store,
+        &index,
+        &mut KnownRoots::default(),
+        Some(texts),
+        &mut work,
+    )
+    .await
+    .map_err(anyhow::Error::msg)?;
+    extract_inline(store, &index, texts, work.jobs)
         .await
         .map_err(anyhow::Error::msg)?;
     let merging = index.clone();
@@ -144,7 +172,15 @@ pub async fn import_messages(config: Config, file: &Path) -> anyhow::Result<()> 
         let indexed = async {
             let dir = config.search.index_dir(&config.data_dir);
             let index = Arc::new(open_index(&dir, bulk_options()).await?);
-            let position = catch_up(store.as_ref(), &index, &mut KnownRoots::default()).await?;
+            // Imported messages carry no files: no texts to extract.
+            let position = catch_up(
+                store.as_ref(),
+                &index,
+                &mut KnownRoots::default(),
+                None,
+                &mut FileWork::default(),
+            )
+            .await?;
             let merging = index.clone();
             tokio::task::spawn_blocking(move || merging.merge_segments())
                 .await
@@ -164,4 +200,55 @@ pub async fn import_messages(config: Config, file: &Path) -> anyhow::Result<()> 
     }
     store.close().await;
     Ok(())
+}
+
+/// `concord search reindex --server URL`: asks the running server to rebuild its index online
+/// (`POST /api/v1/admin/search/reindex`, as an org admin) and follows it until it ends.
+pub async fn reindex_online(server: &str, token: Option<String>) -> anyhow::Result<()> {
+    use concord_proto::{ReindexState, ReindexStatus};
+    let Some(token) = token.filter(|t| !t.is_empty()) else {
+        bail!("--server needs an org admin's token: --token or CONCORD_TOKEN");
+    };
+    let url = format!(
+        "{}/api/v1/admin/search/reindex",
+        server.trim_end_matches('/')
+    );
+    let http = reqwest::Client::new();
+    let started = http
+        .post(&url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .with_context(|| format!("reaching {url}"))?;
+    if !started.status().is_success() {
+        let status = started.status();
+        let body = started.text().await.unwrap_or_default();
+        bail!("the server refused the reindex ({status}): {body}");
+    }
+    eprintln!("reindexing online; the server keeps answering searches meanwhile...");
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let status: ReindexStatus = http
+            .get(&url)
+            .bearer_auth(&token)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        match status.state {
+            ReindexState::Running | ReindexState::Idle => continue,
+            ReindexState::Done => {
+                eprintln!(
+                    "reindexed {} documents up to log position {}; the new index is in use",
+                    status.documents.unwrap_or(0),
+                    status.position.unwrap_or(0)
+                );
+                return Ok(());
+            }
+            ReindexState::Failed => {
+                bail!("the reindex failed: {}", status.error.unwrap_or_default())
+            }
+        }
+    }
 }

@@ -1,9 +1,11 @@
-//! Turning the store's messages and events into index operations: a message as the index sees
-//! it (with its mentions, read from the store), and the ops a run of the event log causes.
+//! Turning the store's messages, files and events into index operations: a message as the index
+//! sees it (with its mentions, read from the store, and its attachments' names), a file (name
+//! now, text once extracted: see `file_text`), and the ops a run of the event log causes.
 
+use super::file_text::{TextJob, file_doc, job_for};
 use concord_core::{Store, StoreError};
-use concord_proto::{Event, Message, MessageId, StoredEvent, UserId};
-use concord_search::{IndexOp, MessageDoc};
+use concord_proto::{Event, FileInfo, Message, MessageId, StoredEvent, UserId};
+use concord_search::{IndexOp, MessageDoc, SearchIndex};
 use std::collections::{HashMap, HashSet};
 
 /// Thread roots already indexed with `has_replies`, so a root is re-indexed once, when its
@@ -52,7 +54,9 @@ pub fn document(message: &Message, mentions: &MentionMap) -> MessageDoc {
         mentions: named.into_iter().map(|u| u.0).collect(),
         mentions_channel: all,
         body: message.text.clone(),
-        file_names: Vec::new(),
+        // Names make `has_file` and let a message be found by its attachments; their text is
+        // the files' own documents'.
+        file_names: message.files.iter().map(|f| f.name.clone()).collect(),
         file_text: String::new(),
     }
 }
@@ -70,13 +74,49 @@ pub async fn ops_for_messages(
         .collect())
 }
 
+/// What the ops of a run of events need done besides: the file texts to extract.
+#[derive(Default)]
+pub struct FileWork {
+    pub jobs: Vec<TextJob>,
+}
+
+/// What a run knows of a file's text: (content hash, text, still pending).
+type KnownText = (String, String, bool);
+
+/// The text already indexed for `file`'s current content (in this run or the index), if any,
+/// and whether it is still being extracted: a rename or a flag change keeps it without
+/// extracting again.
+fn known_text(
+    file: &FileInfo,
+    in_run: &HashMap<i64, KnownText>,
+    index: &SearchIndex,
+) -> Option<(String, bool)> {
+    if let Some((sha256, text, pending)) = in_run.get(&file.id.0) {
+        return (*sha256 == file.sha256).then(|| (text.clone(), *pending));
+    }
+    match index.indexed_file(file.id.0) {
+        Ok(Some(indexed)) if indexed.content_sha256 == file.sha256 => {
+            Some((indexed.text, indexed.text_pending))
+        }
+        Ok(_) => None,
+        Err(error) => {
+            tracing::warn!(%error, file_id = file.id.0, "reading an indexed file failed");
+            None
+        }
+    }
+}
+
 /// The ops `events` cause, in log order: created and edited messages are upserted (with their
 /// current mentions), deleted ones removed, and a thread root is upserted again with
-/// `has_replies` when a reply to it first appears.
+/// `has_replies` when a reply to it first appears. Created and updated files are upserted
+/// with the text known for their content, or by name with a job in `work` to extract it;
+/// deleted ones removed.
 pub async fn ops_for_events(
     store: &dyn Store,
+    index: &SearchIndex,
     events: &[StoredEvent],
     roots: &mut KnownRoots,
+    work: &mut FileWork,
 ) -> Result<Vec<IndexOp>, StoreError> {
     // First pass: which messages need their mentions, which roots need reloading.
     let mut ids = Vec::new();
@@ -108,6 +148,8 @@ pub async fn ops_for_events(
     }
     let mentions = mentions_of(store, ids).await?;
     let mut ops = Vec::new();
+    // Files upserted in this run, as the index will hold them.
+    let mut files_in_run: HashMap<i64, KnownText> = HashMap::new();
     for stored in events {
         match &stored.event {
             Event::MessageCreated { message } | Event::MessageEdited { message } => {
@@ -129,6 +171,23 @@ pub async fn ops_for_events(
             Event::MessageDeleted { message_id, .. } => ops.push(IndexOp::Delete {
                 message_id: message_id.0,
             }),
+            Event::FileCreated { file } | Event::FileUpdated { file } => {
+                let (text, pending) = match known_text(file, &files_in_run, index) {
+                    Some(known) => known,
+                    None => {
+                        let job = job_for(file);
+                        let pending = job.is_some();
+                        work.jobs.extend(job);
+                        (String::new(), pending)
+                    }
+                };
+                files_in_run.insert(file.id.0, (file.sha256.clone(), text.clone(), pending));
+                ops.push(IndexOp::UpsertFile(file_doc(file, text, pending)));
+            }
+            Event::FileDeleted { file_id, .. } => {
+                files_in_run.remove(&file_id.0);
+                ops.push(IndexOp::DeleteFile { file_id: file_id.0 });
+            }
             // Retention removed them for good.
             Event::MessagesPruned { message_ids, .. } => {
                 ops.extend(
@@ -151,5 +210,8 @@ pub fn touches_index(event: &Event) -> bool {
             | Event::MessageEdited { .. }
             | Event::MessageDeleted { .. }
             | Event::MessagesPruned { .. }
+            | Event::FileCreated { .. }
+            | Event::FileUpdated { .. }
+            | Event::FileDeleted { .. }
     )
 }

@@ -225,6 +225,9 @@ const MATRIX: &[Row] = &[
     ("GET /api/v1/search",                                    Public,             "D  A  A  D  A  A  A  A", "?q=hello&channel_id={channel_id}"),
     ("GET /api/v1/compliance/search",                         Org,                "D  D  D  D  D  D  A  D", "?q=hello"),
     ("POST /api/v1/admin/import/messages",                    Org,                "D  D  D  D  D  D  A  D", r#"{"channel": "imported by {actor}", "sender": "imported_{actor}", "ts": "2021-03-01T00:00:00Z", "text": "hello"}"#),
+    // The online reindex of the search index: org admins.
+    ("GET /api/v1/admin/search/reindex",                      Org,                "D  D  D  D  D  D  A  D", ""),
+    ("POST /api/v1/admin/search/reindex",                     Org,                "D  D  D  D  D  D  A  D", ""),
     // Apps: installed, listed, rotated and uninstalled with `app.install`, by people only.
     ("GET /api/v1/apps",                                      Org,                "D  D  D  D  D  D  A  D", ""),
     ("POST /api/v1/apps",                                     Org,                "D  D  D  D  D  D  A  D", r#"{"name": "App of {actor}", "username": "app_{n}", "scopes": ["messages:read"]}"#),

@@ -17,6 +17,7 @@ mod config_example;
 mod dlp;
 mod dynamic;
 mod export;
+mod file_search;
 mod files;
 mod files_s3;
 mod files_storage;

@@ -79,6 +79,8 @@ const EXPECTED_OPERATIONS: &[&str] = &[
     "GET /api/v1/search",
     "GET /api/v1/compliance/search",
     "POST /api/v1/admin/import/messages",
+    "GET /api/v1/admin/search/reindex",
+    "POST /api/v1/admin/search/reindex",
     "GET /api/v1/retention/policies",
     "PUT /api/v1/retention/policies",
     "GET /api/v1/retention/holds",

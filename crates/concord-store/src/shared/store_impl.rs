@@ -657,6 +657,8 @@ impl Store for SqlStore {
             .await
             .map_err(map_err)?;
         let mut msgs = rows.iter().map(message_from_row).collect::<Result<Vec<_>, _>>().map_err(map_err)?;
+        // Attachments too: the search index's rebuild reads them (has_file, file names).
+        attach_files(&self.read, &mut msgs).await.map_err(map_err)?;
         self.open_messages(&mut msgs).await?;
         Ok(msgs)
     }
