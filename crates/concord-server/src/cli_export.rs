@@ -118,7 +118,7 @@ async fn export(
         .check_export_criteria(req)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let blobs = BlobStore::open(&config.files, &config.data_dir)?;
+    let blobs = BlobStore::open(&config.files, &config.data_dir)?.with_keys(services.store.clone());
     let job = ExportJob {
         kind: ExportKind::Compliance,
         plan,

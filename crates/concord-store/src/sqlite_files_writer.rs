@@ -106,10 +106,12 @@ fn op_delete_file(conn: &rusqlite::Connection, events: &mut Vec<CommittedEvent>,
     r_append_event(conn, events, Audience::Channel(channel_id), at, Event::FileDeleted { channel_id, file_id: id })
 }
 
+/// `sealed`: the text as stored at rest, when encryption is on.
 fn op_add_file_comment(
     conn: &rusqlite::Connection,
     events: &mut Vec<CommittedEvent>,
     c: NewFileComment,
+    sealed: Option<String>,
 ) -> Result<FileComment, StoreError> {
     let exists = conn
         .prepare_cached(SQL_VERSION_EXISTS)
@@ -122,7 +124,7 @@ fn op_add_file_comment(
         .prepare_cached(SQL_INSERT_COMMENT)
         .and_then(|mut st| {
             st.query_row(
-                params![c.file_id.0, c.version, c.author_id.0, c.text, file_mentions_text(&c.mentions), ms(c.created_at)],
+                params![c.file_id.0, c.version, c.author_id.0, sealed.as_deref().unwrap_or(&c.text), file_mentions_text(&c.mentions), ms(c.created_at)],
                 |r| r.get(0),
             )
         })
@@ -138,7 +140,7 @@ fn op_add_file_comment(
         created_at: c.created_at,
     };
     let event = Event::FileCommented { channel_id: file.channel_id, comment: comment.clone() };
-    r_append_event(conn, events, Audience::Channel(file.channel_id), c.created_at, event)?;
+    r_append_sealed_event(conn, events, Audience::Channel(file.channel_id), c.created_at, event, sealed.as_deref())?;
     Ok(comment)
 }
 

@@ -360,5 +360,29 @@ async fn file_contents_are_encrypted_at_rest() {
             !encrypted,
             "the cached thumbnail"
         );
+        // Comments on a file are sealed like messages (in their row and their event).
+        let comment = "COMMENT-NEEDLE-91c2 请看第二页";
+        let (status, _) = app
+            .post(
+                Some(&alice.token),
+                &format!("/api/v1/files/{id}/comments"),
+                json!({"text": comment}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+        let (_, comments) = app
+            .get(Some(&alice.token), &format!("/api/v1/files/{id}/comments"))
+            .await;
+        assert_eq!(comments[0]["text"], comment);
+        let db: Vec<_> = ["concord.db", "concord.db-wal"]
+            .iter()
+            .map(|n| app.data_dir().join(n))
+            .filter(|p| p.exists())
+            .collect();
+        assert_eq!(
+            any_contains(&db, b"COMMENT-NEEDLE-91c2"),
+            !encrypted,
+            "the comment in the database"
+        );
     }
 }

@@ -66,6 +66,10 @@ fn stored_payload(event: &Event, sealed_text: Option<&str>) -> Result<String, St
         (Event::MessageEdited { message }, Some(sealed)) => {
             encode(&Event::MessageEdited { message: Message { text: sealed.to_string(), ..message.clone() } })
         }
+        (Event::FileCommented { channel_id, comment }, Some(sealed)) => encode(&Event::FileCommented {
+            channel_id: *channel_id,
+            comment: concord_proto::FileComment { text: sealed.to_string(), ..comment.clone() },
+        }),
         _ => encode(event),
     }
 }
@@ -148,8 +152,12 @@ impl SqlStore {
 
     async fn open_events(&self, events: &mut [StoredEvent]) -> Result<(), StoreError> {
         for e in events {
-            if let Event::MessageCreated { message } | Event::MessageEdited { message } = &mut e.event {
-                self.open_in_place(&mut message.text).await?;
+            match &mut e.event {
+                Event::MessageCreated { message } | Event::MessageEdited { message } => {
+                    self.open_in_place(&mut message.text).await?
+                }
+                Event::FileCommented { comment, .. } => self.open_in_place(&mut comment.text).await?,
+                _ => {}
             }
         }
         Ok(())

@@ -199,7 +199,10 @@ impl FileStore for SqlStore {
     }
 
     async fn add_file_comment(&self, comment: NewFileComment) -> Result<FileComment, StoreError> {
-        write_op!(self, op_add_file_comment(comment))
+        // Comments are sealed at rest like messages, with their channel's key.
+        let file = self.file(comment.file_id).await?.ok_or(StoreError::NotFound("file"))?;
+        let sealed = self.seal_for(&at_rest::scope::channel(file.channel_id), &comment.text).await?;
+        write_op!(self, op_add_file_comment(comment, sealed))
     }
 
     async fn file_comments(&self, file: FileId) -> Result<Vec<FileComment>, StoreError> {
@@ -208,7 +211,11 @@ impl FileStore for SqlStore {
             .fetch_all(&self.read)
             .await
             .map_err(map_err)?;
-        rows.iter().map(file_comment_from_row).collect::<Result<_, _>>().map_err(map_err)
+        let mut comments: Vec<FileComment> = rows.iter().map(file_comment_from_row).collect::<Result<_, _>>().map_err(map_err)?;
+        for c in &mut comments {
+            self.open_in_place(&mut c.text).await?;
+        }
+        Ok(comments)
     }
 
     async fn unreferenced_blobs(&self, limit: i64) -> Result<Vec<String>, StoreError> {

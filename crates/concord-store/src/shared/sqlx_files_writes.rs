@@ -93,7 +93,13 @@ async fn op_delete_file(conn: &mut DbConn, events: &mut Vec<CommittedEvent>, id:
     append_event(conn, events, Audience::Channel(channel_id), at, Event::FileDeleted { channel_id, file_id: id }).await
 }
 
-async fn op_add_file_comment(conn: &mut DbConn, events: &mut Vec<CommittedEvent>, c: NewFileComment) -> Result<FileComment, StoreError> {
+/// `sealed`: the text as stored at rest, when encryption is on.
+async fn op_add_file_comment(
+    conn: &mut DbConn,
+    events: &mut Vec<CommittedEvent>,
+    c: NewFileComment,
+    sealed: Option<String>,
+) -> Result<FileComment, StoreError> {
     let exists: Option<i32> = sqlx::query_scalar(SQL_VERSION_EXISTS)
         .bind(c.file_id.0)
         .bind(c.version)
@@ -107,7 +113,7 @@ async fn op_add_file_comment(conn: &mut DbConn, events: &mut Vec<CommittedEvent>
         .bind(c.file_id.0)
         .bind(c.version)
         .bind(c.author_id.0)
-        .bind(c.text.clone())
+        .bind(sealed.clone().unwrap_or_else(|| c.text.clone()))
         .bind(file_mentions_text(&c.mentions))
         .bind(ms(c.created_at))
         .fetch_one(&mut *conn)
@@ -124,7 +130,7 @@ async fn op_add_file_comment(conn: &mut DbConn, events: &mut Vec<CommittedEvent>
         created_at: c.created_at,
     };
     let event = Event::FileCommented { channel_id: file.channel_id, comment: comment.clone() };
-    append_event(conn, events, Audience::Channel(file.channel_id), c.created_at, event).await?;
+    append_sealed_event(conn, events, Audience::Channel(file.channel_id), c.created_at, event, sealed.as_deref()).await?;
     Ok(comment)
 }
 
