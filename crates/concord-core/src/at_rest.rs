@@ -374,10 +374,6 @@ pub mod scope {
 
     /// TOTP secrets of every account.
     pub const ACCOUNTS: &str = "accounts";
-
-    /// File contents (one key: content is shared across channels by its hash) and their
-    /// thumbnails and renditions.
-    pub const FILES: &str = "files";
 }
 
 /// Unwrapped data keys by id and by scope, and the master keys to unwrap more.

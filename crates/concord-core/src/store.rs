@@ -764,9 +764,12 @@ pub trait Store:
     async fn seal_existing(&self, limit: i64) -> Result<u64, StoreError>;
     /// How many stored values are sealed and how many are still plaintext.
     async fn at_rest_counts(&self) -> Result<crate::at_rest::AtRestCounts, StoreError>;
-    /// The data key file contents are sealed with (scope `files`), created on first use;
-    /// `None` when the store has no keyring (encryption at rest off).
-    async fn file_data_key(&self) -> Result<Option<Arc<crate::at_rest::DataKey>>, StoreError>;
+    /// A channel's data key (what its messages and the files uploaded into it are sealed
+    /// with), created on first use; `None` when the store has no keyring (encryption off).
+    async fn channel_data_key(
+        &self,
+        channel: ChannelId,
+    ) -> Result<Option<Arc<crate::at_rest::DataKey>>, StoreError>;
     /// A data key by id, to open what was sealed under it; `None` without a keyring.
     async fn data_key(&self, id: i64) -> Result<Option<Arc<crate::at_rest::DataKey>>, StoreError>;
 }

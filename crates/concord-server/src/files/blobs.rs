@@ -8,7 +8,7 @@
 //! `derived/`. Nothing here knows who may read what: callers authorise first.
 //!
 //! Encryption at rest: when the store has a keyring, content is sealed on the way in with the
-//! `files` data key in the chunked STREAM format (`concord_core::at_rest::stream`, 64 KiB
+//! data key of the channel it is uploaded into, in the chunked STREAM format (`concord_core::at_rest::stream`, 64 KiB
 //! chunks) and kept under `sblobs/` (renditions under `sderived/`); the address stays the hash
 //! of the plaintext. Reads open it chunk by chunk, and a range reads only the chunks covering
 //! it. Content stored before encryption was on stays readable under `blobs/`.
@@ -18,6 +18,7 @@ use bytes::Bytes;
 use concord_core::Store;
 use concord_core::at_rest::stream::{ChunkOpener, ChunkSealer, HEADER_LEN, StreamHeader};
 use concord_core::at_rest::{AtRestError, DataKey};
+use concord_proto::ChannelId;
 use futures_util::{Stream, StreamExt};
 use object_store::path::Path as ObjectPath;
 use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
@@ -126,17 +127,17 @@ impl BlobStore {
         })
     }
 
-    /// Seals new content with the store's `files` data key (when it has a keyring) and opens
+    /// Seals new content with the data key of its channel (when the store has a keyring) and opens
     /// sealed content with the keys it names.
     pub fn with_keys(mut self, store: Arc<dyn Store>) -> Self {
         self.keys = Some(store);
         self
     }
 
-    async fn sealing_key(&self) -> Result<Option<Arc<DataKey>>, BlobError> {
+    async fn sealing_key(&self, channel: ChannelId) -> Result<Option<Arc<DataKey>>, BlobError> {
         match &self.keys {
             Some(store) => store
-                .file_data_key()
+                .channel_data_key(channel)
                 .await
                 .map_err(|e| BlobError::Store(format!("data key: {e}"))),
             None => Ok(None),
@@ -178,14 +179,20 @@ impl BlobStore {
         }
     }
 
-    /// Streams `body` in, refusing more than `max` bytes (the partial upload is discarded).
-    pub async fn put<S, E>(&self, mut body: S, max: u64) -> Result<StoredBlob, BlobError>
+    /// Streams `body` in, refusing more than `max` bytes (the partial upload is discarded);
+    /// sealed with the data key of `channel`, where it is uploaded.
+    pub async fn put<S, E>(
+        &self,
+        mut body: S,
+        max: u64,
+        channel: ChannelId,
+    ) -> Result<StoredBlob, BlobError>
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
         let mut sealer = self
-            .sealing_key()
+            .sealing_key(channel)
             .await?
             .map(|key| ChunkSealer::new(key, SEAL_CHUNK));
         let tmp = self.key(&["tmp", &random_name()]);
@@ -393,13 +400,15 @@ impl BlobStore {
         }
     }
 
+    /// Caches a rendition, sealed with the data key of `channel` (the file's).
     pub async fn put_derived(
         &self,
         sha256: &str,
         variant: &str,
         bytes: Bytes,
+        channel: ChannelId,
     ) -> Result<(), BlobError> {
-        let (path, payload) = match self.sealing_key().await? {
+        let (path, payload) = match self.sealing_key(channel).await? {
             Some(key) => (
                 self.key(&["sderived", sha256, variant]),
                 PutPayload::from(key.seal(&bytes)),

@@ -118,12 +118,16 @@ impl Files {
         &self,
         body: S,
         declared_name: &str,
+        channel: concord_proto::ChannelId,
     ) -> Result<(StoredBlob, Sniffed, UploadedContent), FileError>
     where
         S: futures_util::Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
-        let blob = self.blobs.put(body, self.config.max_upload_bytes).await?;
+        let blob = self
+            .blobs
+            .put(body, self.config.max_upload_bytes, channel)
+            .await?;
         let sniffed = concord_media::sniff(&blob.head, declared_name);
         let (mut width, mut height) = (None, None);
         if sniffed.kind == FileKind::Image {
@@ -191,6 +195,7 @@ impl Files {
         size: i64,
         mime: &str,
         variant: Variant,
+        channel: concord_proto::ChannelId,
     ) -> Result<(Bytes, &'static str), FileError> {
         if !mime.starts_with("image/") {
             return Err(FileError::NoPreview);
@@ -225,7 +230,9 @@ impl Files {
             })
             .await?;
         let bytes = Bytes::from(encoded.bytes);
-        self.blobs.put_derived(sha256, &key, bytes.clone()).await?;
+        self.blobs
+            .put_derived(sha256, &key, bytes.clone(), channel)
+            .await?;
         Ok((bytes, encoded.mime))
     }
 

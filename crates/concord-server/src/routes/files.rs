@@ -46,7 +46,7 @@ pub async fn upload(
     state.services.authorize_upload(&actor, channel).await?;
     let (_, sniffed, content) = state
         .files
-        .store_upload(body.into_data_stream(), &declared)
+        .store_upload(body.into_data_stream(), &declared, channel)
         .await?;
     let flagged = state.services.check_uploaded_text(
         channel,
@@ -109,7 +109,7 @@ pub async fn upload_version(
     let name = q.name.clone().unwrap_or_else(|| file.name.clone());
     let (_, sniffed, content) = state
         .files
-        .store_upload(body.into_data_stream(), &name)
+        .store_upload(body.into_data_stream(), &name, file.channel_id)
         .await?;
     let flagged = state.services.check_uploaded_text(
         file.channel_id,
@@ -522,7 +522,13 @@ async fn rendition(
         .await?;
     let (bytes, mime) = state
         .files
-        .rendition(&version.sha256, version.size, &version.mime, variant)
+        .rendition(
+            &version.sha256,
+            version.size,
+            &version.mime,
+            variant,
+            file.channel_id,
+        )
         .await?;
     let meta = ServedMeta {
         name: file.name.clone(),

@@ -166,7 +166,11 @@ mod tests {
         let body = futures_util::stream::iter(vec![Ok::<_, std::io::Error>(Bytes::from(
             content.to_string(),
         ))]);
-        let blob = files.blobs.put(body, 1 << 20).await.unwrap();
+        let blob = files
+            .blobs
+            .put(body, 1 << 20, concord_proto::ChannelId(1))
+            .await
+            .unwrap();
         let job = TextJob {
             file_id: 7,
             sha256: blob.sha256,

@@ -847,8 +847,8 @@ impl Store for SqlStore {
         self.keys_counts().await
     }
 
-    async fn file_data_key(&self) -> Result<Option<Arc<DataKey>>, StoreError> {
-        self.data_key_for(at_rest::scope::FILES).await
+    async fn channel_data_key(&self, channel: ChannelId) -> Result<Option<Arc<DataKey>>, StoreError> {
+        self.data_key_for(&at_rest::scope::channel(channel)).await
     }
 
     async fn data_key(&self, id: i64) -> Result<Option<Arc<DataKey>>, StoreError> {
