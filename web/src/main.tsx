@@ -8,6 +8,7 @@ import "./styles/base.css";
 import "./styles/layout.css";
 import "./styles/messages.css";
 import "./styles/files.css";
+import "./styles/watermark.css";
 
 applyTheme(settings.get());
 settings.subscribe(applyTheme);
