@@ -127,6 +127,13 @@ test("sign-in screen, then the channel view", async () => {
   await openChannel(B.page, general.id);
 });
 
+test("no watermark unless the org turns it on", async () => {
+  // The server here runs with the default `[web] watermark = false` (watermark.mjs: on).
+  assertEqual(await A.page.locator(".shell.watermarked").count(), 0, "no watermark class");
+  const overlay = await A.page.locator(".main").evaluate((el) => getComputedStyle(el, "::after").backgroundImage);
+  assertEqual(overlay, "none", "no watermark image over the view");
+});
+
 test("a message sent by one user appears live for the other", async () => {
   await sendFromComposer(A.page, "Live from Alice: the build is green ✅");
   await B.page.locator("article.msg", { hasText: "Live from Alice: the build is green" }).waitFor({ timeout: 10_000 });
