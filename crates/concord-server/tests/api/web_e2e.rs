@@ -122,6 +122,21 @@ async fn serves_the_app_with_security_headers_and_spa_fallback() {
     let manifest: serde_json::Value = manifest.json().await.unwrap();
     assert_eq!(manifest["display"], "standalone");
     assert!(manifest["icons"].as_array().unwrap().len() >= 3);
+    // The service worker: a script that revalidates, so a new version is picked up.
+    let worker = get("/sw.js").await.unwrap();
+    assert_eq!(worker.status(), StatusCode::OK);
+    assert_eq!(
+        worker.headers()[CONTENT_TYPE],
+        "text/javascript; charset=utf-8"
+    );
+    assert_eq!(worker.headers()[CACHE_CONTROL], "no-cache");
+    assert!(
+        worker
+            .text()
+            .await
+            .unwrap()
+            .contains("addEventListener(\"fetch\"")
+    );
     let icon = get("/icons/icon-192.png").await.unwrap();
     assert_eq!(icon.headers()[CONTENT_TYPE], "image/png");
     assert_eq!(&icon.bytes().await.unwrap()[1..4], b"PNG");
