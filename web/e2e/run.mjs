@@ -127,6 +127,36 @@ test("sign-in screen, then the channel view", async () => {
   await openChannel(B.page, general.id);
 });
 
+test("no watermark unless the org turns it on", async () => {
+  // The server here runs with the default `[web] watermark = false` (watermark.mjs: on).
+  assertEqual(await A.page.locator(".shell.watermarked").count(), 0, "no watermark class");
+  const overlay = await A.page.locator(".main").evaluate((el) => getComputedStyle(el, "::after").backgroundImage);
+  assertEqual(overlay, "none", "no watermark image over the view");
+});
+
+test("installable: the manifest, and a service worker that caches the shell but no API response", async () => {
+  assertEqual(await A.page.locator('link[rel="manifest"]').getAttribute("href"), "/manifest.webmanifest", "manifest linked");
+  const script = await A.page.evaluate(async () => (await navigator.serviceWorker.ready).active?.scriptURL ?? "");
+  assertEqual(new URL(script).pathname, "/sw.js", "the service worker is active");
+  // Reloaded, the page is controlled: its requests (API ones included) pass the worker.
+  await A.page.reload();
+  await A.page.locator(".channel .vlist").waitFor();
+  assert(await A.page.evaluate(() => !!navigator.serviceWorker.controller), "the page is controlled");
+  await A.page.getByText("Welcome to Concord").first().waitFor();
+  const cached = () =>
+    A.page.evaluate(async () => {
+      const paths = [];
+      for (const name of await caches.keys()) {
+        for (const r of await (await caches.open(name)).keys()) paths.push(new URL(r.url).pathname);
+      }
+      return paths;
+    });
+  await eventually(async () => (await cached()).some((p) => p.startsWith("/assets/")), "the bundle is cached");
+  const paths = await cached();
+  assert(paths.includes("/"), `the shell is cached: ${paths}`);
+  assert(!paths.some((p) => p.startsWith("/api")), `no API response is cached: ${paths}`);
+});
+
 test("a message sent by one user appears live for the other", async () => {
   await sendFromComposer(A.page, "Live from Alice: the build is green ✅");
   await B.page.locator("article.msg", { hasText: "Live from Alice: the build is green" }).waitFor({ timeout: 10_000 });

@@ -12,11 +12,13 @@ mod files;
 mod retention;
 mod search;
 mod security;
+mod web;
 pub use at_rest::{AtRestConfig, MasterKeyProvider, Pkcs11Config};
 pub use files::{FilesConfig, S3Config};
 pub use retention::RetentionConfig;
 pub use search::SearchConfig;
 pub use security::{SecurityConfig, TlsConfig};
+pub use web::WebConfig;
 
 #[derive(Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
@@ -43,6 +45,8 @@ pub struct Config {
     pub search: SearchConfig,
     pub files: FilesConfig,
     pub retention: RetentionConfig,
+    /// The web client's org-wide settings (`[web]`).
+    pub web: WebConfig,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -323,6 +327,7 @@ impl Default for Config {
             search: SearchConfig::default(),
             files: FilesConfig::default(),
             retention: RetentionConfig::default(),
+            web: WebConfig::default(),
         }
     }
 }
@@ -409,6 +414,7 @@ impl fmt::Debug for Config {
             .field("search", &self.search)
             .field("files", &self.files)
             .field("retention", &self.retention)
+            .field("web", &self.web)
             .finish()
     }
 }

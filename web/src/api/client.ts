@@ -146,6 +146,10 @@ export class ApiClient {
   me(): Promise<User> {
     return this.request("GET", "/users/me");
   }
+  /** The org's settings for the web client (`[web]` in the server's configuration). */
+  clientSettings(): Promise<{ watermark?: boolean }> {
+    return this.request("GET", "/client-settings");
+  }
   users(after?: UserId, limit = 200): Promise<UserPage> {
     return this.request("GET", "/users" + query({ after, limit }));
   }

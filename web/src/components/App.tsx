@@ -7,6 +7,7 @@ import { useT } from "../i18n";
 import { chat, closeThread, patchUi, session, start, ui, watchTitle } from "../state/app";
 import { navigate, route } from "../state/router";
 import { useStore } from "../state/store";
+import { clientSettings, watermarkBackground } from "../state/watermark";
 import { ChannelView } from "./ChannelView";
 import { CreateChannelDialog, NewDmDialog } from "./Dialogs";
 import { lazyComponent } from "./lazy";
@@ -72,6 +73,9 @@ function Shell() {
   const ready = useStore(ui, (u) => u.ready);
   const dialog = useStore(ui, (u) => u.dialog);
   const toast = useStore(ui, (u) => u.toast);
+  const watermarkOn = useStore(clientSettings, (c) => c.watermark);
+  // The directory's copy follows renames live; `me` is the session's.
+  const me = useStore(chat, (c) => (c.me ? (c.users[c.me.id] ?? c.me) : null));
 
   useEffect(() => {
     start();
@@ -138,8 +142,15 @@ function Shell() {
   else if (channelId !== null && panel === "files") side = <FilesPanel channelId={channelId} />;
   else if (channelId !== null && panel === "profile" && profileUserId !== null) side = <ProfilePanel userId={profileUserId} />;
 
+  // The org watermark over the chat area (the view and its panel), redrawn when the viewer's
+  // name changes; `watermark.css` draws it.
+  const watermarked = watermarkOn && channelId !== null && me !== null;
+  const watermark = watermarked ? watermarkBackground(me.display_name ?? "", me.username, me.id) : null;
   return (
-    <div class={`shell ${drawerOpen ? "drawer-is-open" : ""} ${side ? "has-panel" : ""}`}>
+    <div
+      class={`shell ${drawerOpen ? "drawer-is-open" : ""} ${side ? "has-panel" : ""} ${watermarked ? "watermarked" : ""}`}
+      style={watermark ? { "--watermark": watermark } : undefined}
+    >
       <a class="skip-link" href="#main">
         {t("app.skip")}
       </a>

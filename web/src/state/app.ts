@@ -21,6 +21,7 @@ import { navigate, route } from "./router";
 import { permissions, showDirectory } from "./perms";
 import { mergeServerPrefs, settings, updateSettings } from "./settings";
 import { createStore } from "./store";
+import { clientSettings, loadClientSettings } from "./watermark";
 import { documentTitle, shouldNotify, totals, type Viewer } from "./unread";
 
 export interface Session {
@@ -141,6 +142,7 @@ export function signOut(callServer = true): void {
   chat.set(emptyChat());
   permissions.set(null);
   myProfile.set(null);
+  clientSettings.set({ watermark: false });
   patchUi({ ready: false, threadRootId: null, panel: null, profileUserId: null, channelSettings: false, unreadMarker: {}, dialog: null });
 }
 
@@ -221,7 +223,7 @@ function handleAction(action: FrameAction): void {
 
 /** Loads (or reloads after a resync) everything shown: channels, directory, open views. */
 export async function refresh(): Promise<void> {
-  const [channels] = await Promise.all([loadChannels(), loadPermissions().then(loadDirectory), loadMyProfile()]);
+  const [channels] = await Promise.all([loadChannels(), loadPermissions().then(loadDirectory), loadMyProfile(), loadClientSettings(api)]);
   const wasReady = ui.get().ready;
   chat.set((c) => ({ ...c, timelines: {}, threads: {} }));
   if (wasReady) resyncFiles();

@@ -6,6 +6,7 @@ pub mod app_scopes;
 mod apps;
 mod auth;
 mod channels;
+mod client_settings;
 mod dynamic;
 // Compliance and personal exports (zip downloads).
 mod export;
@@ -176,7 +177,8 @@ pub fn build(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(meta::openapi_json))
         .merge(search::router(&state))
         .merge(search_admin::router())
-        .merge(retention::router());
+        .merge(retention::router())
+        .merge(client_settings::router());
     let (router, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)
         .routes(routes!(meta::healthz))

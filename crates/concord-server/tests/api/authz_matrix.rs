@@ -50,6 +50,8 @@ const MATRIX: &[Row] = &[
     ("GET /api/v1/users/me",                                  Org,                "D  A  A  A  A  A  A  A", ""),
     ("PATCH /api/v1/users/me",                                Org,                "D  A  A  A  A  A  A  D", r#"{"time_zone": "Asia/Shanghai"}"#),
     ("GET /api/v1/users/me/permissions",                      Org,                "D  A  A  A  A  A  A  A", ""),
+    // The web client's org settings: for people, not app tokens.
+    ("GET /api/v1/client-settings",                           Org,                "D  A  A  A  A  A  A  D", ""),
     // Sign-in security: one's own second factor and sessions; ending someone's sessions
     // needs `user.manage` where they are (or `security.manage`).
     ("GET /api/v1/users/me/mfa",                              Org,                "D  A  A  A  A  A  A  D", ""),

@@ -13,6 +13,7 @@ mod authz_matrix;
 mod bad_input;
 mod channels;
 mod cli;
+mod client_settings;
 mod config_example;
 mod dlp;
 mod dynamic;

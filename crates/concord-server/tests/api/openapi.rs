@@ -31,6 +31,7 @@ const EXPECTED_OPERATIONS: &[&str] = &[
     "GET /api/v1/users/{user_id}/profile",
     "PATCH /api/v1/users/me",
     "GET /api/v1/users/me/permissions",
+    "GET /api/v1/client-settings",
     "GET /api/v1/departments",
     "POST /api/v1/departments",
     "GET /api/v1/departments/{department_id}",

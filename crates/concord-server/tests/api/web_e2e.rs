@@ -122,6 +122,21 @@ async fn serves_the_app_with_security_headers_and_spa_fallback() {
     let manifest: serde_json::Value = manifest.json().await.unwrap();
     assert_eq!(manifest["display"], "standalone");
     assert!(manifest["icons"].as_array().unwrap().len() >= 3);
+    // The service worker: a script that revalidates, so a new version is picked up.
+    let worker = get("/sw.js").await.unwrap();
+    assert_eq!(worker.status(), StatusCode::OK);
+    assert_eq!(
+        worker.headers()[CONTENT_TYPE],
+        "text/javascript; charset=utf-8"
+    );
+    assert_eq!(worker.headers()[CACHE_CONTROL], "no-cache");
+    assert!(
+        worker
+            .text()
+            .await
+            .unwrap()
+            .contains("addEventListener(\"fetch\"")
+    );
     let icon = get("/icons/icon-192.png").await.unwrap();
     assert_eq!(icon.headers()[CONTENT_TYPE], "image/png");
     assert_eq!(&icon.bytes().await.unwrap()[1..4], b"PNG");
@@ -199,4 +214,52 @@ async fn browser_end_to_end() {
         .expect("join");
     forward(&output);
     assert!(output.status.success(), "the browser tests failed");
+}
+
+/// The org watermark in a browser, on a server started with `[web] watermark = true` (run.mjs
+/// checks it is off by default); the viewer's display name carries markup that must stay text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_watermark() {
+    let Some(chromium) = std::env::var_os("CONCORD_TEST_CHROMIUM").filter(|v| !v.is_empty()) else {
+        println!("SKIPPED: set CONCORD_TEST_CHROMIUM=/usr/bin/chromium to run the browser tests");
+        return;
+    };
+    let app = spawn_app_configured(|config| config.web.watermark = true).await;
+    app.services
+        .create_user(
+            None,
+            CreateUserRequest {
+                username: "dana".into(),
+                password: PASSWORD.into(),
+                email: Some("dana@example.com".into()),
+                display_name: Some("Dana <b>Xu</b> & \"Ops\"".into()),
+                is_admin: false,
+                guest: false,
+            },
+        )
+        .await
+        .expect("create user");
+    let base = app.url("");
+    let run = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .args([
+                "e2e/watermark.mjs",
+                "--base",
+                &base,
+                "--user",
+                "dana",
+                "--password",
+                PASSWORD,
+            ])
+            .current_dir(web_dir())
+            .env("CONCORD_TEST_CHROMIUM", chromium)
+            .output()
+            .expect("run node")
+    });
+    let output = tokio::time::timeout(Duration::from_secs(300), run)
+        .await
+        .expect("the watermark browser test finishes within 5 minutes")
+        .expect("join");
+    forward(&output);
+    assert!(output.status.success(), "the watermark browser test failed");
 }
